@@ -1,0 +1,239 @@
+"""`dokja`: init a programme, register teams and models, evaluate, decide a stage, write its report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from .. import __version__
+from ..harness import SuiteError, bundled_suites, load_suite
+from ..models import ModelError
+from ..programme import Programme, ProgrammeError, load_programme
+from ..registry import RegistryError
+from ..stage import StageError
+from ..store import open_store
+from ..store import schema as db
+
+app = typer.Typer(help="Dokja (독자): stage evaluations for an independent AI foundation model programme.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+team_app = typer.Typer(help="Teams (consortia) and their members.", no_args_is_help=True)
+model_app = typer.Typer(help="Models: HF directories, GGUF files, OpenAI-compatible endpoints.", no_args_is_help=True)
+stage_app = typer.Typer(help="Stage decisions.", no_args_is_help=True)
+suite_app = typer.Typer(help="Benchmark suites.", no_args_is_help=True)
+app.add_typer(team_app, name="team")
+app.add_typer(model_app, name="model")
+app.add_typer(stage_app, name="stage")
+app.add_typer(suite_app, name="suite")
+
+console = Console()
+err = Console(stderr=True)
+USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError)
+
+Db = Annotated[Optional[str], typer.Option("--db", envvar="DOKJA_DB",
+                                           help="SQLAlchemy URL or SQLite file [default: .dokja/dokja.db]")]
+Cache = Annotated[Path, typer.Option("--cache", envvar="DOKJA_CACHE", help="where converted and built models live")]
+StageOpt = Annotated[Optional[str], typer.Option("--stage", help="stage id [default: the first]")]
+
+
+def fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def guarded(fn):
+    """Domain errors become one red line and exit code 2, never a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            fail(exc)
+    return wrapper
+
+
+def _spec(session) -> tuple[db.Programme, Programme]:
+    from ..registry import programme_row
+
+    row = programme_row(session)
+    return row, Programme.model_validate(row.config)
+
+
+@app.command()
+@guarded
+def init(programme: Annotated[Path, typer.Argument(help="programme TOML file")], db_url: Db = None,
+         cache: Cache = Path(".dokja")) -> None:
+    """Validate a programme file and record it (stages, teams, models, references) in the store."""
+    from ..registry import import_programme
+
+    spec = load_programme(programme)
+    sessions = open_store(db_url)
+    with sessions.begin() as session:
+        import_programme(session, spec, programme.read_text(encoding="utf-8"), cache=cache)
+    console.print(f"[green]✓[/] {spec.name}: {len(spec.stages)} stage(s), {len(spec.teams)} team(s), "
+                  f"{len(spec.models)} model(s), {len(spec.references)} frontier reference(s)")
+
+
+@team_app.command("add")
+@guarded
+def team_add(team_id: str, name: Annotated[str, typer.Option(help="team name")],
+             member: Annotated[list[str], typer.Option(help="NAME:ROLE[:ORG]; roles lead, industry, university, "
+                                                            "student, researcher, other")],
+             name_ko: str = "", target: Annotated[Optional[str], typer.Option(help="frontier reference to "
+                                                                               "measure against")] = None,
+             db_url: Db = None) -> None:
+    """Register a team; a team without a student member is refused, as the call for teams requires."""
+    from ..programme.schema import Team
+    from ..registry import add_team
+    from ..registry.records import member as parse_member
+
+    team = Team(id=team_id, name=name, name_ko=name_ko, target=target, members=[parse_member(m) for m in member])
+    with open_store(db_url).begin() as session:
+        add_team(session, team)
+    console.print(f"[green]✓[/] team {team_id} with {len(team.members)} member(s)")
+
+
+@team_app.command("list")
+@guarded
+def team_list(db_url: Db = None) -> None:
+    """Teams and their members."""
+    table = Table("team", "name", "members", "target")
+    with open_store(db_url).begin() as session:
+        for team in session.scalars(select(db.Team).order_by(db.Team.key)):
+            members = ", ".join(f"{m.name} ({m.role})" for m in team.members)
+            table.add_row(team.key, f"{team.name} {team.name_ko}".strip(), members, team.target or "")
+    console.print(table)
+
+
+@model_app.command("add")
+@guarded
+def model_add(name: str, location: Annotated[str, typer.Argument(help="HF directory, .gguf file, "
+                                                                       "package:NAME, or http(s) endpoint URL")],
+              chat: Annotated[bool, typer.Option(help="use the chat template for generation")] = False,
+              team: Annotated[Optional[str], typer.Option(help="submit it for this team")] = None,
+              stage: StageOpt = None, db_url: Db = None, cache: Cache = Path(".dokja")) -> None:
+    """Register a model (its checkpoint SHA-256 is recorded) and optionally submit it for a team."""
+    from ..registry import add_model, programme_row, stage_row, submit
+
+    with open_store(db_url).begin() as session:
+        row = add_model(session, name, location, chat=chat, cache=cache)
+        if team:
+            submit(session, team, stage_row(session, programme_row(session), stage), name)
+    console.print(f"[green]✓[/] model {name} ({row.kind}) sha256 {row.sha256 or '—'}")
+
+
+@model_app.command("list")
+@guarded
+def model_list(db_url: Db = None) -> None:
+    """Registered models."""
+    table = Table("model", "kind", "location", "sha256")
+    with open_store(db_url).begin() as session:
+        for m in session.scalars(select(db.Model).order_by(db.Model.name)):
+            table.add_row(m.name, m.kind, m.location, (m.sha256 or "")[:16])
+    console.print(table)
+
+
+@suite_app.command("list")
+@guarded
+def suite_list() -> None:
+    """Bundled suites."""
+    table = Table("suite", "language", "category", "kind", "metric", "items", "licence")
+    for key in bundled_suites():
+        s = load_suite(key)
+        table.add_row(key, s.meta.get("language", ""), s.meta.get("category", ""), s.kind, s.metric,
+                      str(len(s.items)), s.meta.get("source", {}).get("licence", ""))
+    console.print(table)
+
+
+@app.command("eval")
+@guarded
+def eval_(stage: StageOpt = None, model: Annotated[Optional[str], typer.Option(help="only this model")] = None,
+          db_url: Db = None, cache: Cache = Path(".dokja")) -> None:
+    """Evaluate the stage's models on its suites; an interrupted evaluation resumes where it stopped."""
+    from ..harness.campaign import evaluate_models, stage_models
+    from ..registry import stage_row
+
+    sessions = open_store(db_url)
+    with sessions.begin() as session:
+        prow, spec = _spec(session)
+        models = stage_models(session, prow, stage_row(session, prow, stage))
+    if model and model not in {m.name for m in models}:
+        raise RegistryError(f"model {model!r} is not part of this stage")
+    outcomes = evaluate_models(sessions, models, spec.suites.all, spec, cache=cache, console=console,
+                               only_model=model)
+    table = Table("model", "suite", "score", "± se", "computed", "resumed")
+    for o in outcomes:
+        metric = load_suite(o["suite"]).metric
+        s = o["summary"].get(metric, {})
+        table.add_row(o["model"], o["suite"], f"{s.get('mean', float('nan')):.3f}",
+                      f"{s.get('stderr', float('nan')):.3f}", str(o["computed"]), str(o["resumed"]))
+    console.print(table)
+
+
+def print_decision(data: dict) -> None:
+    table = Table("rank", "team", "bench", "expert", "user", "total", "frontier", "outcome",
+                  title=f"{data['stage']['name']} {data['stage']['name_ko']} — {data['stage']['date']}")
+    for t in data["teams"]:
+        p = t["points"]
+        ratio = f"{t['frontier_ratio']:.0%}" if t["frontier_ratio"] is not None else "—"
+        colour = "green" if t["outcome"] == "advance" else "red"
+        table.add_row(str(t["rank"] or "—"), t["name"], f"{p['benchmark']:.1f}", f"{p['expert']:.1f}",
+                      f"{p['user']:.1f}", f"{t['total']:.1f}", ratio, f"[{colour}]{t['outcome']}[/]: {t['reason']}")
+    console.print(table)
+
+
+@stage_app.command("decide")
+@guarded
+def stage_decide(expert: Annotated[Path, typer.Option(help="CSV: team,expert (points out of the scheme's)")],
+                 user: Annotated[Path, typer.Option(help="CSV: team,user")],
+                 findings: Annotated[Optional[Path], typer.Option(help="CSV: team,passed,note (independence)")] = None,
+                 stage: StageOpt = None, db_url: Db = None) -> None:
+    """Turn scores into points against the frontier, apply the gates, rank, and decide who advances."""
+    from ..stage.gather import decide_from_store
+
+    print_decision(decide_from_store(open_store(db_url), stage, expert, user, findings, version=__version__))
+
+
+@app.command()
+@guarded
+def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(help="HTML file")] = None,
+           db_url: Db = None) -> None:
+    """Write the stage's latest decision as one self-contained HTML report (Korean and English)."""
+    from ..registry import stage_row
+    from ..report import write_stage_report
+
+    with open_store(db_url).begin() as session:
+        prow, _ = _spec(session)
+        srow = stage_row(session, prow, stage)
+        decision = session.scalars(select(db.Decision).where(db.Decision.stage_id == srow.id)
+                                   .order_by(db.Decision.id.desc())).first()
+        if decision is None:
+            raise StageError(f"stage {srow.key!r} has no decision yet; run `dokja stage decide` first")
+        data = decision.data
+    path = write_stage_report(data, out or Path(f"report-{srow.key}.html"))
+    console.print(f"[green]✓[/] report written to {path}")
+
+
+@app.command()
+@guarded
+def demo(workdir: Annotated[Path, typer.Option("--dir", help="where the demo keeps its store and report")] = Path(
+             ".dokja/demo"),
+         cache: Cache = Path(".dokja"), fresh: Annotated[bool, typer.Option(help="start from an empty store")] = False
+         ) -> None:
+    """Run a whole stage evaluation on real small models and write its report."""
+    from ..demo.run import run_demo
+
+    run_demo(workdir, cache=cache, fresh=fresh, console=console)
+
+
+@app.command()
+def version() -> None:
+    """Print Dokja's version."""
+    console.print(__version__)
+

@@ -1,0 +1,87 @@
+"""The demo: make the teams' models, evaluate everyone, decide the stage, write the report."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from ..harness.campaign import evaluate_models, progress_bar, stage_models
+from ..models import materialise_gguf, resolve
+from ..programme import Programme, load_programme
+from ..registry import import_programme, stage_row
+from ..report import write_stage_report
+from ..stage.gather import decide_from_store
+from ..store import open_store
+
+DATA = Path(__file__).parent / "data"
+SCRATCH = {
+    "scratch-large": dict(seed=1, hidden=128, layers=4, heads=4, steps=300),
+    "scratch-small": dict(seed=2, hidden=64, layers=2, heads=2, steps=120),
+}
+
+
+def build_model(recipe: str, target: Path, cache: Path, bar) -> None:
+    """Make one demo model; builders write atomically, so an interrupted build is simply redone."""
+    from . import builders
+
+    task = bar.add_task(f"build {target.name:<40}", total=None)
+
+    def progress(step, total, loss):
+        bar.update(task, completed=step, total=total, description=f"build {target.name:<22} loss {loss:6.3f}")
+
+    if recipe in SCRATCH:
+        builders.build_scratch_model(target, progress=progress, **SCRATCH[recipe])
+    else:
+        base = materialise_gguf(resolve("package:smollm2-135m-instruct", cache).path, cache)
+        if recipe == "continued-smollm2":
+            builders.build_continued_model(base, target, progress=progress)
+        elif recipe == "pruned-smollm2":
+            builders.build_pruned_model(base, target, keep_layers=list(range(0, 30, 3)) + [29])
+        else:
+            raise ValueError(f"unknown demo build recipe {recipe!r}")
+    bar.update(task, completed=1, total=1)
+
+
+def prepare_models(spec: Programme, cache: Path, console: Console) -> Programme:
+    """Build missing demo models and point their locations into the cache."""
+    models = []
+    with progress_bar(console) as bar:
+        for model in spec.models:
+            if model.build:
+                target = cache / model.location
+                if not (target / "config.json").exists():
+                    build_model(model.build, target, cache, bar)
+                model = model.model_copy(update={"location": str(target)})
+            models.append(model)
+    return spec.model_copy(update={"models": models})
+
+
+def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Console | None = None) -> Path:
+    from ..cli.app import print_decision
+
+    console = console or Console()
+    started = time.monotonic()
+    spec = load_programme(DATA / "programme.toml")
+    console.rule(f"[bold]{spec.name}[/] · {spec.name_ko}")
+    console.print("1/4 making the teams' models (once; cached)")
+    spec = prepare_models(spec, cache, console)
+    if fresh and workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    sessions = open_store(workdir / "dokja.db")
+    with sessions.begin() as session:
+        prow = import_programme(session, spec, (DATA / "programme.toml").read_text(encoding="utf-8"), cache=cache)
+        models = stage_models(session, prow, stage_row(session, prow))
+    console.print(f"2/4 evaluating {len(models)} models on {len(spec.suites.all)} suites "
+                  f"({spec.suites.limit or 'all'} items each; finished items are kept and skipped)")
+    evaluate_models(sessions, models, spec.suites.all, spec, cache=cache, console=console)
+    console.print("3/4 deciding the stage")
+    data = decide_from_store(sessions, None, DATA / "expert.csv", DATA / "user.csv", DATA / "findings.csv",
+                             version=__import__("dokja").__version__)
+    print_decision(data)
+    report = write_stage_report(data, workdir / f"report-{data['stage']['id']}.html")
+    console.print(f"4/4 report written to [bold]{report}[/] in {time.monotonic() - started:.0f} s")
+    return report

@@ -1,0 +1,89 @@
+"""A suite on disk: `suite.toml` for what it is, `items.jsonl` and `fewshot.jsonl` for its items."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BUNDLED = Path(__file__).resolve().parent.parent / "suites"
+
+
+class SuiteError(ValueError):
+    """A suite that cannot be read; one line naming the file and the fault."""
+
+
+@dataclass
+class Suite:
+    id: str
+    meta: dict[str, Any]
+    items: list[dict[str, Any]]
+    fewshot: list[dict[str, Any]] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.meta["kind"]
+
+    @property
+    def metric(self) -> str:
+        return self.meta["metric"]
+
+    @property
+    def sha256(self) -> str:
+        """Commitment to the exact item set, so a score can be tied to what was asked."""
+        digest = hashlib.sha256()
+        for item in self.items:
+            digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+        return digest.hexdigest()
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise SuiteError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+    return items
+
+
+def _check(suite: Suite, path: Path) -> None:
+    kind = suite.meta.get("kind")
+    if kind not in ("multiple_choice", "generate"):
+        raise SuiteError(f"{path}: kind must be 'multiple_choice' or 'generate', not {kind!r}")
+    for n, item in enumerate(suite.items, 1):
+        need = ("id", "context", "choices", "answer") if kind == "multiple_choice" else ("id", "prompt", "answer")
+        missing = [k for k in need if k not in item]
+        if missing:
+            raise SuiteError(f"{path}: item {n} lacks {', '.join(missing)}")
+        if kind == "multiple_choice" and not 0 <= item["answer"] < len(item["choices"]):
+            raise SuiteError(f"{path}: item {item['id']}: answer {item['answer']} outside its choices")
+
+
+def load_suite(ref: str | Path) -> Suite:
+    """A bundled suite by id, or a suite directory by path."""
+    path = Path(ref)
+    if not path.is_dir():
+        path = BUNDLED / str(ref)
+    toml = path / "suite.toml"
+    if not toml.is_file():
+        known = ", ".join(bundled_suites())
+        raise SuiteError(f"no suite {str(ref)!r} (not a directory with suite.toml; bundled: {known})")
+    try:
+        meta = tomllib.loads(toml.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SuiteError(f"{toml}: not valid TOML: {exc}") from None
+    suite = Suite(meta.get("id", path.name), meta, _jsonl(path / "items.jsonl"), _jsonl(path / "fewshot.jsonl"), path)
+    _check(suite, toml)
+    return suite
+
+
+def bundled_suites() -> list[str]:
+    return sorted(p.name for p in BUNDLED.iterdir() if (p / "suite.toml").is_file()) if BUNDLED.is_dir() else []

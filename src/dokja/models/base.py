@@ -1,0 +1,36 @@
+"""The small interface every model backend offers the harness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+Progress = Callable[[int], None] | None
+
+
+@dataclass(frozen=True)
+class Loglikelihood:
+    """Log-probability of a continuation given its context, and whether greedy decoding would produce it."""
+
+    logprob: float
+    greedy: bool
+    n_tokens: int
+
+
+class Backend(Protocol):
+    name: str
+    chat: bool
+
+    def loglikelihood(self, requests: list[tuple[str, str]], progress: Progress = None) -> list[Loglikelihood]: ...
+
+    def generate(self, prompts: list[str], *, max_new_tokens: int, stop: list[str],
+                 progress: Progress = None) -> list[str]: ...
+
+
+def cut_at_stop(text: str, stop: list[str]) -> str:
+    cut = len(text)
+    for marker in stop:
+        at = text.find(marker)
+        if at != -1:
+            cut = min(cut, at)
+    return text[:cut]
