@@ -83,7 +83,7 @@ class TransformersModel:
                             position_ids=positions.to(self.device), logits_to_keep=keep).logits
         results = []
         for r, (_, cont) in enumerate(rows):
-            scores = torch.log_softmax(logits[r, keep - len(cont):].float(), dim=-1)
+            scores = torch.log_softmax(logits[r, keep - len(cont):].double(), dim=-1)
             target = torch.tensor(cont, device=scores.device)
             picked = scores.gather(-1, target[:, None]).squeeze(-1)
             greedy = bool((scores.argmax(-1) == target).all())
