@@ -1,0 +1,96 @@
+"""Every bundled suite keeps the on-disk contract, checked with plain tomllib/json (no Dokja code)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+SUITES = Path(__file__).resolve().parents[2] / "src" / "dokja" / "suites"
+DIRS = sorted(p for p in SUITES.iterdir() if p.is_dir() and (p / "suite.toml").is_file()) if SUITES.is_dir() else []
+EXPECTED = {"kobest_copa", "kobest_boolq", "kobest_hellaswag", "kobbq", "ko_math", "en_math", "en_knowledge", "ko_knowledge"}
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_expected_suites_present():
+    assert EXPECTED <= {p.name for p in DIRS}
+
+
+@pytest.mark.parametrize("suite", DIRS, ids=lambda p: p.name)
+def test_suite_contract(suite: Path):
+    meta = tomllib.loads((suite / "suite.toml").read_text(encoding="utf-8"))
+    assert meta["id"] == suite.name
+    assert meta["title_en"] and meta["title_ko"]
+    assert meta["language"] in ("ko", "en")
+    assert meta["category"] in ("knowledge", "math", "reading", "reasoning", "safety")
+    assert meta["kind"] in ("multiple_choice", "generate")
+    metrics = ("acc", "acc_norm") if meta["kind"] == "multiple_choice" else ("exact_match", "numeric")
+    assert meta["metric"] in metrics
+    assert isinstance(meta["num_fewshot"], int) and meta["num_fewshot"] >= 0
+    assert isinstance(meta["target_delimiter"], str) and isinstance(meta["fewshot_delimiter"], str)
+    if meta["kind"] == "generate":
+        assert meta["generate"]["max_new_tokens"] > 0 and isinstance(meta["generate"]["stop"], list)
+    source = meta["source"]
+    assert source["name"] and source["licence"] and source["notes"]
+
+    items, fewshot = jsonl(suite / "items.jsonl"), jsonl(suite / "fewshot.jsonl")
+    assert items
+    assert 5 <= len(fewshot) <= 10 and meta["num_fewshot"] <= len(fewshot)
+    for group in (items, fewshot):
+        ids = [it["id"] for it in group]
+        assert len(ids) == len(set(ids)), "duplicate ids"
+        for it in group:
+            check_item(it, meta["kind"])
+    assert not {it["id"] for it in items} & {it["id"] for it in fewshot}, "few-shot ids overlap items"
+    text = "context" if meta["kind"] == "multiple_choice" else "prompt"
+    assert not {it[text] for it in items} & {it[text] for it in fewshot}, "few-shot prompts overlap items"
+
+
+def check_item(it: dict, kind: str) -> None:
+    if kind == "multiple_choice":
+        assert set(it) == {"id", "context", "choices", "answer"}, it["id"]
+        text = it["context"]
+        assert len(it["choices"]) >= 2 and all(isinstance(c, str) and c.strip() for c in it["choices"]), it["id"]
+        assert len(set(it["choices"])) == len(it["choices"]), it["id"]
+        assert isinstance(it["answer"], int) and 0 <= it["answer"] < len(it["choices"]), it["id"]
+    else:
+        assert set(it) == {"id", "prompt", "answer"}, it["id"]
+        text = it["prompt"]
+        assert isinstance(it["answer"], str) and it["answer"].strip(), it["id"]
+    assert isinstance(text, str) and text.strip(), it["id"]
+    assert text == text.rstrip(), f"{it['id']}: prompt ends in whitespace"
+
+
+@pytest.mark.parametrize("suite", DIRS, ids=lambda p: p.name)
+def test_notice_and_licence(suite: Path):
+    meta = tomllib.loads((suite / "suite.toml").read_text(encoding="utf-8"))
+    notice = (suite / "NOTICE.md").read_text(encoding="utf-8")
+    licence = meta["source"]["licence"]
+    assert licence in notice
+    if licence == "MIT":  # third-party MIT data must carry its licence text
+        assert "Permission is hereby granted" in (suite / "LICENSE").read_text(encoding="utf-8")
+    if licence == "CC-BY-SA-4.0":
+        assert "creativecommons.org/licenses/by-sa/4.0" in notice
+
+
+@pytest.mark.parametrize("suite", [p for p in DIRS if p.name.endswith("_math")], ids=lambda p: p.name)
+def test_numeric_answers_are_integers(suite: Path):
+    for it in jsonl(suite / "items.jsonl") + jsonl(suite / "fewshot.jsonl"):
+        assert it["answer"].lstrip("-").isdigit(), it
+
+
+@pytest.mark.parametrize("suite", [p for p in DIRS if p.name.endswith("_knowledge")], ids=lambda p: p.name)
+def test_knowledge_answer_positions_balanced(suite: Path):
+    answers = [it["answer"] for it in jsonl(suite / "items.jsonl")]
+    counts = [answers.count(i) for i in range(4)]
+    assert max(counts) - min(counts) <= 1, counts
+
+
+def test_kobbq_balanced_between_ambiguous_and_disambiguated():
+    ids = [it["id"] for it in jsonl(SUITES / "kobbq" / "items.jsonl")]
+    assert sum("-amb-" in i for i in ids) == sum("-dis-" in i for i in ids) == len(ids) // 2
