@@ -12,6 +12,11 @@ from .errors import ModelError
 TOKENS_PER_BATCH = 2048
 
 
+def _packed_length(row) -> int:
+    ctx, choices = row
+    return len(ctx) + sum(len(cont) - 1 for _, cont in choices)
+
+
 class TransformersModel:
     """Scores continuations the way lm-evaluation-harness does: context tokens, then the continuation's."""
 
@@ -50,45 +55,72 @@ class TransformersModel:
 
     @torch.inference_mode()
     def loglikelihood(self, requests: list[tuple[str, str]], progress: Progress = None) -> list[Loglikelihood]:
-        encoded = [self.encode_pair(c, x) for c, x in requests]
-        rows = []
-        for ctx, cont in encoded:
+        """Choices that share a context are packed into one row, so the context is computed once."""
+        groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
+        for index, (context, continuation) in enumerate(requests):
+            ctx, cont = self.encode_pair(context, continuation)
             if not cont:
                 raise ModelError("empty continuation: nothing to score")
-            seq = (ctx + cont)[-(self.max_length + 1):]
-            rows.append((seq[:-1], cont))
-        order = sorted(range(len(rows)), key=lambda i: -len(rows[i][0]))
-        out: list[Loglikelihood | None] = [None] * len(rows)
+            groups.setdefault(tuple(ctx), []).append((index, cont))
+        rows = []
+        for ctx, choices in groups.items():
+            longest = max(len(cont) for _, cont in choices)
+            ctx = list(ctx)[-(self.max_length + 1 - longest):] or list(ctx)[-1:]
+            rows.append((ctx, choices))
+        rows.sort(key=lambda row: -_packed_length(row))
+        out: list[Loglikelihood | None] = [None] * len(requests)
         start = 0
-        while start < len(order):
-            width = len(rows[order[start]][0])
+        while start < len(rows):
+            width = _packed_length(rows[start])
             size = max(1, TOKENS_PER_BATCH // max(width, 1))
-            batch = order[start:start + size]
-            for i, result in zip(batch, self._score_batch([rows[i] for i in batch], width)):
-                out[i] = result
+            batch = rows[start:start + size]
+            for index, result in self._score_packed(batch, width):
+                out[index] = result
             start += len(batch)
             if progress:
-                progress(len(batch))
+                progress(sum(len(choices) for _, choices in batch))
         return out  # type: ignore[return-value]
 
-    def _score_batch(self, rows: list[tuple[list[int], list[int]]], width: int) -> list[Loglikelihood]:
-        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for r, (inp, _) in enumerate(rows):
-            ids[r, width - len(inp):] = torch.tensor(inp)
-            mask[r, width - len(inp):] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        keep = max(len(cont) for _, cont in rows)
+    def _score_packed(self, rows, width: int):
+        """One forward for a batch of rows laid out as [pad][context][choice 1][choice 2]...
+
+        Each choice sees the context and itself only (a 4D mask) and continues the context's positions.
+        """
+        n = len(rows)
+        ids = torch.full((n, width), self.pad_id, dtype=torch.long)
+        segment = torch.full((n, width), -1, dtype=torch.long)
+        positions = torch.zeros((n, width), dtype=torch.long)
+        tails = []
+        for r, (ctx, choices) in enumerate(rows):
+            tokens, seg, pos = list(ctx), [0] * len(ctx), list(range(len(ctx)))
+            for k, (_, cont) in enumerate(choices, 1):
+                tokens += cont[:-1]
+                seg += [k] * (len(cont) - 1)
+                pos += range(len(ctx), len(ctx) + len(cont) - 1)
+            pad = width - len(tokens)
+            ids[r, pad:], segment[r, pad:], positions[r, pad:] = (torch.tensor(tokens), torch.tensor(seg),
+                                                                  torch.tensor(pos))
+            tails.append(len(tokens) - len(ctx) + 1)
+        q, k = segment[:, :, None], segment[:, None, :]
+        causal = torch.ones(width, width, dtype=torch.bool).tril()
+        allowed = causal & (k >= 0) & ((k == 0) | (k == q))
+        allowed |= torch.eye(width, dtype=torch.bool) & (q < 0)
+        dtype = self.model.dtype
+        mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)[:, None]
+        keep = max(tails)
         logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
                             position_ids=positions.to(self.device), logits_to_keep=keep).logits
-        results = []
-        for r, (_, cont) in enumerate(rows):
-            scores = torch.log_softmax(logits[r, keep - len(cont):].double(), dim=-1)
-            target = torch.tensor(cont, device=scores.device)
-            picked = scores.gather(-1, target[:, None]).squeeze(-1)
-            greedy = bool((scores.argmax(-1) == target).all())
-            results.append(Loglikelihood(float(picked.sum()), greedy, len(cont)))
-        return results
+        for r, (ctx, choices) in enumerate(rows):
+            base = keep - tails[r]
+            offset = 1
+            for index, cont in choices:
+                at = [base] + list(range(base + offset, base + offset + len(cont) - 1))
+                offset += len(cont) - 1
+                scores = torch.log_softmax(logits[r, at].double(), dim=-1)
+                target = torch.tensor(cont, device=scores.device)
+                picked = scores.gather(-1, target[:, None]).squeeze(-1)
+                greedy = bool((scores.argmax(-1) == target).all())
+                yield index, Loglikelihood(float(picked.sum()), greedy, len(cont))
 
     def _prompt(self, text: str) -> list[int]:
         if self.chat:
