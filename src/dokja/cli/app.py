@@ -32,6 +32,19 @@ app.add_typer(suite_app, name="suite")
 
 console = Console()
 err = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    """Dokja's own Rich progress bars replace the libraries' tqdm bars."""
+    import os
+
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError)
 
 Db = Annotated[Optional[str], typer.Option("--db", envvar="DOKJA_DB",
@@ -182,9 +195,13 @@ def print_decision(data: dict) -> None:
     for t in data["teams"]:
         p = t["points"]
         ratio = f"{t['frontier_ratio']:.0%}" if t["frontier_ratio"] is not None else "—"
-        colour = "green" if t["outcome"] == "advance" else "red"
+        if t["outcome"] == "advance":
+            outcome = "[green]advance[/]"
+        else:
+            failed = [name for name, gate in t["gates"].items() if not gate["passed"]]
+            outcome = f"[red]out[/]: {failed[0]} gate" if failed else "[red]out[/]: below the line"
         table.add_row(str(t["rank"] or "—"), t["name"], f"{p['benchmark']:.1f}", f"{p['expert']:.1f}",
-                      f"{p['user']:.1f}", f"{t['total']:.1f}", ratio, f"[{colour}]{t['outcome']}[/]: {t['reason']}")
+                      f"{p['user']:.1f}", f"{t['total']:.1f}", ratio, outcome)
     console.print(table)
 
 
