@@ -98,3 +98,22 @@ def test_user_errors_are_one_red_line_with_exit_2(tmp_path, args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_suite_import_from_a_local_dataset(tmp_path):
+    data = tmp_path / "kmmlu.csv"
+    data.write_text("question,A,B,C,D,answer\n대한민국의 수도는?,부산,서울,대구,광주,2\n1+1은?,1,2,3,4,2\n",
+                    encoding="utf-8")
+    env = {"DOKJA_SUITES": str(tmp_path / "suites"), "COLUMNS": "200"}
+    ok(["suite", "import", str(data), "--id", "kmmlu_local", "--preset", "kmmlu", "--licence", "CC-BY-ND-4.0"], env)
+    from dokja.harness import load_suite
+
+    import os
+    os.environ["DOKJA_SUITES"] = env["DOKJA_SUITES"]
+    try:
+        suite = load_suite("kmmlu_local")
+    finally:
+        del os.environ["DOKJA_SUITES"]
+    assert [i["answer"] for i in suite.items] == [1, 1] and suite.meta["source"]["licence"] == "CC-BY-ND-4.0"
+    bad = runner.invoke(app, ["suite", "import", str(data), "--id", "x", "--preset", "haerae"], env=env)
+    assert bad.exit_code == 2 and "missing column 'query'" in bad.output

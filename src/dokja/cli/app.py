@@ -164,6 +164,33 @@ def suite_list() -> None:
     console.print(table)
 
 
+@suite_app.command("import")
+@guarded
+def suite_import(path: Annotated[Path, typer.Argument(help="local JSONL, JSON, CSV, TSV or Parquet file")],
+                 suite_id: Annotated[str, typer.Option("--id", help="id for the new suite")],
+                 preset: Annotated[str, typer.Option(help="kmmlu, mmlu, haerae, kobest_copa, kobest_boolq, "
+                                                          "kobest_hellaswag, kobbq or mc")],
+                 title: str = "", language: str = "ko", category: str = "knowledge",
+                 licence: Annotated[str, typer.Option(help="the dataset's licence, recorded with the suite")] = "",
+                 fewshot: Annotated[Optional[Path], typer.Option(help="file of few-shot examples (a dev split)")] = None,
+                 num_fewshot: int = 0, limit: Optional[int] = None) -> None:
+    """Turn a public dataset downloaded separately (KMMLU, HAE-RAE Bench, MMLU, ...) into a suite."""
+    from ..harness.importers import import_items, write_suite
+    from ..harness.suite import local_suites
+
+    try:
+        items = import_items(path, preset, limit=limit)
+        shots = import_items(fewshot, preset, id_prefix="shot") if fewshot else []
+    except (ValueError, KeyError) as exc:
+        raise SuiteError(str(exc)) from None
+    meta = {"id": suite_id, "title_en": title or suite_id, "title_ko": title or suite_id, "language": language,
+            "category": category, "kind": "multiple_choice", "metric": "acc", "num_fewshot": num_fewshot,
+            "target_delimiter": " ", "fewshot_delimiter": "\n\n",
+            "source": {"name": path.name, "licence": licence, "notes": f"imported with preset {preset}"}}
+    out = write_suite(local_suites() / suite_id, meta, items, shots)
+    console.print(f"[green]✓[/] suite {suite_id}: {len(items)} items, {len(shots)} few-shot, in {out}")
+
+
 @app.command("eval")
 @guarded
 def eval_(stage: StageOpt = None, model: Annotated[Optional[str], typer.Option(help="only this model")] = None,

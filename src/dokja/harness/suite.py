@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 BUNDLED = Path(__file__).resolve().parent.parent / "suites"
+
+
+def local_suites() -> Path:
+    """Where imported suites live: `DOKJA_SUITES`, or `.dokja/suites`."""
+    return Path(os.environ.get("DOKJA_SUITES", Path(".dokja") / "suites"))
 
 
 class SuiteError(ValueError):
@@ -68,8 +74,10 @@ def _check(suite: Suite, path: Path) -> None:
 
 
 def load_suite(ref: str | Path) -> Suite:
-    """A bundled suite by id, or a suite directory by path."""
+    """A suite directory by path, else an imported suite by id, else a bundled one."""
     path = Path(ref)
+    if not path.is_dir():
+        path = local_suites() / str(ref)
     if not path.is_dir():
         path = BUNDLED / str(ref)
     toml = path / "suite.toml"
@@ -86,4 +94,9 @@ def load_suite(ref: str | Path) -> Suite:
 
 
 def bundled_suites() -> list[str]:
-    return sorted(p.name for p in BUNDLED.iterdir() if (p / "suite.toml").is_file()) if BUNDLED.is_dir() else []
+    """Ids of the bundled and imported suites."""
+    found = set()
+    for root in (BUNDLED, local_suites()):
+        if root.is_dir():
+            found |= {p.name for p in root.iterdir() if (p / "suite.toml").is_file()}
+    return sorted(found)
