@@ -1,0 +1,112 @@
+"""Votes to cells: one row per pair of models, with the outcome counts summed.
+
+Every fit works on cells, never on raw vote rows: 10 million votes among 100 models
+become at most 4,950 cells, so a likelihood evaluation costs the same whatever the
+number of votes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["A_WINS", "B_WINS", "TIE", "BOTH_BAD", "Cells", "aggregate"]
+
+A_WINS, B_WINS, TIE, BOTH_BAD = 0, 1, 2, 3
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Outcome counts per pair ``i < j``; weighted votes contribute their weight.
+
+    ``sq`` holds, per cell and outcome (columns: i wins, j wins, tie), the sum of the
+    squared vote weights. It equals the counts when votes are unweighted; the robust
+    (sandwich) variance and the bootstrap need it, because a vote of weight 3 is one
+    observation, not three.
+    """
+
+    n_models: int
+    i: np.ndarray
+    j: np.ndarray
+    wins_i: np.ndarray
+    wins_j: np.ndarray
+    ties: np.ndarray
+    sq: np.ndarray | None = None
+    both_bad: str = "tie"
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Counts as a ``(cells, 3)`` array: i wins, j wins, tie."""
+        return np.column_stack([self.wins_i, self.wins_j, self.ties])
+
+    @property
+    def sq_counts(self) -> np.ndarray:
+        """Sums of squared weights, shaped like :attr:`counts`."""
+        return self.counts if self.sq is None else self.sq
+
+    @property
+    def total(self) -> float:
+        return float(self.wins_i.sum() + self.wins_j.sum() + self.ties.sum())
+
+
+def aggregate(a, b, outcome, weight=None, n_models: int | None = None, both_bad: str = "tie") -> Cells:
+    """Sum votes into cells with one ``np.bincount`` over a (a, b, outcome) code.
+
+    ``a`` and ``b`` are model indices, ``outcome`` is 0 (a wins), 1 (b wins), 2 (tie)
+    or 3 (both bad). Both-bad votes count as ties by default (``both_bad="tie"``): the
+    voter saw no difference between the two, which is what a tie records; pass
+    ``both_bad="drop"`` to leave them out. ``weight`` is an optional per-vote weight,
+    typically the inverse of the pair's sampling probability.
+    """
+    a = np.asarray(a)
+    b = np.asarray(b)
+    outcome = np.asarray(outcome)
+    if not (a.ndim == b.ndim == outcome.ndim == 1 and a.shape == b.shape == outcome.shape):
+        raise ValueError("a, b and outcome must be 1-D arrays of the same length")
+    if both_bad not in ("tie", "drop"):
+        raise ValueError("both_bad must be 'tie' or 'drop'")
+    if a.size and (outcome.min() < 0 or outcome.max() > 3):
+        raise ValueError("outcome must be 0 (a wins), 1 (b wins), 2 (tie) or 3 (both bad)")
+    top = int(max(a.max(), b.max())) + 1 if a.size else 0
+    n = top if n_models is None else int(n_models)
+    if a.size and (min(a.min(), b.min()) < 0 or top > n):
+        raise ValueError(f"model indices must lie in [0, {n})")
+    if weight is not None:
+        weight = np.asarray(weight, dtype=np.float64)
+        if weight.shape != a.shape:
+            raise ValueError("weight must have the same length as the votes")
+        if not np.all(np.isfinite(weight) & (weight >= 0)):
+            raise ValueError("weights must be finite and non-negative")
+
+    size = 4 * n * n
+    by_code = np.zeros(size)
+    sq = None if weight is None else np.zeros(size)
+    for start in range(0, a.size, _CHUNK):  # chunks keep the temporaries small and in cache
+        part = slice(start, start + _CHUNK)
+        code = a[part].astype(np.int64) * (4 * n)
+        code += b[part] * 4
+        code += outcome[part]
+        w = None if weight is None else weight[part]
+        by_code += np.bincount(code, weights=w, minlength=size)
+        if sq is not None:
+            sq += np.bincount(code, weights=w * w, minlength=size)
+
+    i, j = np.triu_indices(n, 1)
+    folded = _fold(by_code.reshape(n, n, 4), i, j, both_bad)
+    if np.any(by_code.reshape(n, n, 4)[np.arange(n), np.arange(n)]):
+        raise ValueError("a vote compares a model with itself (a == b)")
+    keep = folded.sum(axis=1) > 0
+    sq_folded = None if sq is None else _fold(sq.reshape(n, n, 4), i, j, both_bad)[keep]
+    kept = folded[keep]
+    return Cells(n, i[keep], j[keep], kept[:, 0].copy(), kept[:, 1].copy(), kept[:, 2].copy(), sq_folded, both_bad)
+
+
+def _fold(by_ab: np.ndarray, i: np.ndarray, j: np.ndarray, both_bad: str) -> np.ndarray:
+    """Ordered (a, b, outcome) sums to unordered pairs: ``(cells, 3)`` of i wins, j wins, tie."""
+    fwd, rev = by_ab[i, j], by_ab[j, i]
+    ties = fwd[:, TIE] + rev[:, TIE]
+    if both_bad == "tie":
+        ties = ties + fwd[:, BOTH_BAD] + rev[:, BOTH_BAD]
+    return np.column_stack([fwd[:, A_WINS] + rev[:, B_WINS], fwd[:, B_WINS] + rev[:, A_WINS], ties])
