@@ -33,3 +33,13 @@ def test_batched_loglikelihoods_match_direct_forward(smollm2_dir):
 def test_trailing_space_moves_into_the_continuation(smollm2_dir):
     model = TransformersModel(smollm2_dir)
     assert model.encode_pair("Answer: ", "Lyon") == model.encode_pair("Answer:", " Lyon")
+
+
+def test_instruct_models_generate_through_their_chat_template(smollm2_dir):
+    chat = TransformersModel(smollm2_dir, chat=True)
+    rendered = chat.tokenizer.decode(chat._prompt("What is 3+4?"))
+    assert "<|im_start|>user\nWhat is 3+4?<|im_end|>" in rendered and rendered.rstrip().endswith("assistant")
+    plain = TransformersModel(smollm2_dir, chat=False)
+    assert plain.tokenizer.decode(plain._prompt("What is 3+4?")) == "What is 3+4?"
+    (answer,) = chat.generate(["What is 3+4? Answer with a number."], max_new_tokens=12, stop=["\n\n"])
+    assert "7" in answer

@@ -29,3 +29,13 @@ def test_mean_and_stderr():
     mean, se = scoring.mean_and_stderr([1, 0, 1, 0])
     assert mean == 0.5 and se == pytest.approx(math.sqrt((4 * 0.25) / 3 / 4))
     assert math.isnan(scoring.mean_and_stderr([])[0])
+
+
+def test_a_suite_with_duplicate_item_ids_is_refused_in_one_line(tmp_path):
+    from dokja.harness import SuiteError, load_suite
+
+    (tmp_path / "suite.toml").write_text('id = "d"\nkind = "multiple_choice"\nmetric = "acc"\n')
+    item = '{"id": "q1", "context": "Q?", "choices": ["a", "b"], "answer": 0}\n'
+    (tmp_path / "items.jsonl").write_text(item * 2)
+    with pytest.raises(SuiteError, match="duplicate item id 'q1'"):
+        load_suite(tmp_path)

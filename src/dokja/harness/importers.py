@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from .suite import check_items
+
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 # Prompt templates for question + lettered options (lm-eval's MMLU / KMMLU defaults), and for
@@ -442,25 +444,6 @@ def to_toml(meta: Mapping[str, Any]) -> str:
         if isinstance(table, Mapping):
             lines += ["", f"[{k}]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in table.items()]
     return "\n".join(lines) + "\n"
-
-
-def check_items(items: Iterable[dict], kind: str) -> None:
-    """Refuse items that break the suite contract before they are written."""
-    seen = set()
-    for it in items:
-        iid = it.get("id")
-        if not iid or iid in seen:
-            raise ValueError(f"missing or duplicate item id {iid!r}")
-        seen.add(iid)
-        text = it.get("context" if kind == "multiple_choice" else "prompt")
-        if not isinstance(text, str) or not text.strip() or text != text.rstrip():
-            raise ValueError(f"item {iid}: prompt text is empty or ends in whitespace")
-        if kind == "multiple_choice":
-            choices, answer = it.get("choices"), it.get("answer")
-            if not choices or not isinstance(answer, int) or not 0 <= answer < len(choices):
-                raise ValueError(f"item {iid}: answer {answer!r} out of range")
-        elif not isinstance(it.get("answer"), str):
-            raise ValueError(f"item {iid}: generate answers must be strings")
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:

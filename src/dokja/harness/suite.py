@@ -8,7 +8,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 BUNDLED = Path(__file__).resolve().parent.parent / "suites"
 
@@ -60,17 +60,34 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+def check_items(items: Iterable[dict], kind: str) -> None:
+    """Refuse items that break the suite contract before they are written."""
+    seen = set()
+    for it in items:
+        iid = it.get("id")
+        if not iid or iid in seen:
+            raise ValueError(f"missing or duplicate item id {iid!r}")
+        seen.add(iid)
+        text = it.get("context" if kind == "multiple_choice" else "prompt")
+        if not isinstance(text, str) or not text.strip() or text != text.rstrip():
+            raise ValueError(f"item {iid}: prompt text is empty or ends in whitespace")
+        if kind == "multiple_choice":
+            choices, answer = it.get("choices"), it.get("answer")
+            if not choices or not isinstance(answer, int) or not 0 <= answer < len(choices):
+                raise ValueError(f"item {iid}: answer {answer!r} out of range")
+        elif not isinstance(it.get("answer"), str):
+            raise ValueError(f"item {iid}: generate answers must be strings")
+
+
 def _check(suite: Suite, path: Path) -> None:
     kind = suite.meta.get("kind")
     if kind not in ("multiple_choice", "generate"):
         raise SuiteError(f"{path}: kind must be 'multiple_choice' or 'generate', not {kind!r}")
-    for n, item in enumerate(suite.items, 1):
-        need = ("id", "context", "choices", "answer") if kind == "multiple_choice" else ("id", "prompt", "answer")
-        missing = [k for k in need if k not in item]
-        if missing:
-            raise SuiteError(f"{path}: item {n} lacks {', '.join(missing)}")
-        if kind == "multiple_choice" and not 0 <= item["answer"] < len(item["choices"]):
-            raise SuiteError(f"{path}: item {item['id']}: answer {item['answer']} outside its choices")
+    try:
+        check_items(suite.items, kind)
+        check_items(suite.fewshot, kind)
+    except ValueError as exc:
+        raise SuiteError(f"{path}: {exc}") from None
 
 
 def load_suite(ref: str | Path) -> Suite:
