@@ -230,6 +230,9 @@ def print_decision(data: dict) -> None:
         table.add_row(str(t["rank"] or "—"), t["name"], f"{p['benchmark']:.1f}", f"{p['expert']:.1f}",
                       f"{p['user']:.1f}", f"{t['total']:.1f}", ratio, outcome)
     console.print(table)
+    for ref in data["frontier"]:
+        mark = "[green]✓ frontier[/]" if ref["eligible"] else "[dim]✗ not frontier[/]"
+        console.print(f"  {mark} {ref['name']} ({ref['vendor']}): {ref['reason']}", highlight=False)
 
 
 @stage_app.command("decide")
