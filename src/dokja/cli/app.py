@@ -205,7 +205,7 @@ def eval_(stage: StageOpt = None, model: Annotated[Optional[str], typer.Option(h
         models = stage_models(session, prow, stage_row(session, prow, stage))
     if model and model not in {m.name for m in models}:
         raise RegistryError(f"model {model!r} is not part of this stage")
-    outcomes = evaluate_models(sessions, models, spec.suites.all, spec, cache=cache, console=console,
+    outcomes = evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console,
                                only_model=model)
     table = Table("model", "suite", "score", "± se", "computed", "resumed")
     for o in outcomes:

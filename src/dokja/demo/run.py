@@ -77,7 +77,7 @@ def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Consol
         models = stage_models(session, prow, stage_row(session, prow))
     console.print(f"2/4 evaluating {len(models)} models on {len(spec.suites.all)} suites "
                   f"({spec.suites.limit or 'all'} items each; finished items are kept and skipped)")
-    evaluate_models(sessions, models, spec.suites.all, spec, cache=cache, console=console)
+    evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console)
     console.print("3/4 deciding the stage")
     data = decide_from_store(sessions, None, DATA / "expert.csv", DATA / "user.csv", DATA / "findings.csv",
                              version=__import__("dokja").__version__)

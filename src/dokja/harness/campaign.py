@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache, partial
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -28,7 +29,7 @@ def progress_bar(console=None) -> Progress:
 
 
 def evaluate_models(sessions: sessionmaker[Session], models: list[db.Model], suite_keys: list[str],
-                    spec: Programme, *, cache: Path, console=None, only_model: str | None = None) -> list[dict]:
+                    spec: Programme, *, cache_dir: Path, console=None, only_model: str | None = None) -> list[dict]:
     """Run each model on each suite; finished items are skipped, so calling this again resumes."""
     suites = [load_suite(k) for k in suite_keys]
     limit = spec.suites.limit
@@ -37,13 +38,7 @@ def evaluate_models(sessions: sessionmaker[Session], models: list[db.Model], sui
         for model in models:
             if only_model and model.name != only_model:
                 continue
-            loaded = {}
-
-            def backend(model=model, loaded=loaded):
-                if "b" not in loaded:
-                    loaded["b"] = open_backend(model.location, name=model.name, chat=model.chat, cache=cache)
-                return loaded["b"]
-
+            backend = cache(partial(open_backend, model.location, name=model.name, chat=model.chat, cache=cache_dir))
             for suite in suites:
                 n = min(limit, len(suite.items)) if limit else len(suite.items)
                 task = bar.add_task(f"{model.name[:28]:<28} {suite.id:<18}", total=n)
