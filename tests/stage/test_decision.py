@@ -78,3 +78,17 @@ def test_missing_suite_scores_earn_nothing_and_are_marked():
     row = decide(SPEC, STAGE, [team("a", {"m": 0.8})], [NEW], SUITES)["teams"][0]
     assert row["suite_scores"]["g1"]["score"] is None and row["suite_scores"]["g1"]["ratio"] is None
     assert row["points"]["global_common"] == 0
+
+
+def test_panel_and_findings_csvs(tmp_path):
+    from dokja.stage import read_findings, read_points
+
+    (tmp_path / "e.csv").write_text("team,expert\na,30.5\n")
+    (tmp_path / "f.csv").write_text("team,passed,note\na,no,encoder copied\nb,yes,\n")
+    assert read_points(tmp_path / "e.csv", "expert") == {"a": 30.5}
+    assert read_findings(tmp_path / "f.csv") == {"a": Finding(False, "encoder copied"), "b": Finding(True, "")}
+    (tmp_path / "bad.csv").write_text("team,expert\na,lots\n")
+    with pytest.raises(StageError, match="bad.csv:2: expert 'lots' is not a number"):
+        read_points(tmp_path / "bad.csv", "expert")
+    with pytest.raises(StageError, match="file not found"):
+        read_findings(tmp_path / "missing.csv")

@@ -50,14 +50,18 @@ class ReferenceInput:
     source: str = ""
 
 
+def _rows(path: Path) -> list[dict[str, str]]:
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise StageError(f"{path}: file not found") from None
+
+
 def read_points(path: str | Path, column: str) -> dict[str, float]:
     """Points per team from a CSV with columns `team` and `column` (expert or user points)."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except FileNotFoundError:
-        raise StageError(f"{path}: file not found") from None
+    rows = _rows(path)
     if not rows or "team" not in rows[0] or column not in rows[0]:
         raise StageError(f"{path}: needs columns 'team' and '{column}'")
     out = {}
@@ -72,13 +76,8 @@ def read_points(path: str | Path, column: str) -> dict[str, float]:
 def read_findings(path: str | Path) -> dict[str, Finding]:
     """Independence findings per team: CSV with `team`, `passed` (yes/no) and `note`."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except FileNotFoundError:
-        raise StageError(f"{path}: file not found") from None
     out = {}
-    for n, row in enumerate(rows, 2):
+    for n, row in enumerate(_rows(path), 2):
         verdict = (row.get("passed") or "").strip().lower()
         if verdict not in ("yes", "no", "true", "false", "pass", "fail"):
             raise StageError(f"{path}:{n}: passed must be yes or no, not {verdict!r}")
