@@ -183,6 +183,12 @@ def _team_label(team: Mapping[str, Any], limit: int = 28) -> str:
     return f"{head}  {name}" + (f"\n{ko}" if ko else "")
 
 
+def _plot_axes(fig, left_pt: float, bottom_in: float, plot_in: float, height: float):
+    """Axes that leave `left_pt` for row labels and `bottom_in` below, `plot_in` tall, full width otherwise."""
+    left = left_pt / (FIG_WIDTH_IN * 72)
+    return fig.add_axes((left, bottom_in / height, 1 - left - 0.02, plot_in / height))
+
+
 def points_chart(
     teams: Sequence[Mapping[str, Any]],
     scheme: Mapping[str, Any],
@@ -209,14 +215,7 @@ def points_chart(
     left_pt = min(max(_label_width_pt(labels, 10) + 16, 96), FIG_WIDTH_IN * 72 * 0.42)
     with _quiet_matplotlib():
         fig = _figure(height)
-        ax = fig.add_axes(
-            (
-                left_pt / (FIG_WIDTH_IN * 72),
-                bottom_in / height,
-                1 - left_pt / (FIG_WIDTH_IN * 72) - 0.02,
-                (n * row_in) / height,
-            )
-        )
+        ax = _plot_axes(fig, left_pt, bottom_in, n * row_in, height)
         bar_h = 0.5
         for i, team in enumerate(teams):
             pts = team.get("points") or {}
@@ -300,14 +299,7 @@ def ratio_chart(
     left_pt = min(max(_label_width_pt(labels, 10) + 16, 96), FIG_WIDTH_IN * 72 * 0.42)
     with _quiet_matplotlib():
         fig = _figure(height)
-        ax = fig.add_axes(
-            (
-                left_pt / (FIG_WIDTH_IN * 72),
-                bottom_in / height,
-                1 - left_pt / (FIG_WIDTH_IN * 72) - 0.02,
-                n_s * group_in / height,
-            )
-        )
+        ax = _plot_axes(fig, left_pt, bottom_in, n_s * group_in, height)
         for g, suite in enumerate(suites):
             if g % 2:
                 ax.axhspan(g - 0.5, g + 0.5, color="#f3f5f7", zorder=0, linewidth=0)
