@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -94,13 +95,24 @@ def _file_sha256(path: Path, digest=None):
     return digest
 
 
+@functools.lru_cache(maxsize=256)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    return _file_sha256(Path(path)).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, computed once per process while its size and mtime stay the same."""
+    stat = path.stat()
+    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
 def checkpoint_sha256(location: Location) -> str | None:
     """SHA-256 of a GGUF file, or of a directory's weight, config and tokenizer files in name order."""
     if location.kind == "endpoint":
         return None
     path = Path(location.path)
     if path.is_file():
-        return _file_sha256(path).hexdigest()
+        return file_sha256(path)
     digest = hashlib.sha256()
     for file in sorted(p for p in path.iterdir() if p.is_file() and p.suffix in WEIGHT_SUFFIXES):
         if file.name == "dokja_build.json":
@@ -113,7 +125,7 @@ def checkpoint_sha256(location: Location) -> str | None:
 def materialise_gguf(path: str | Path, cache: Path) -> Path:
     """Dequantise a GGUF once into a plain HF directory under the cache, keyed by the file's hash."""
     path = Path(path)
-    sha = _file_sha256(path).hexdigest()
+    sha = file_sha256(path)
     target = cache / "models" / f"gguf-{sha[:16]}"
     if (target / "dokja_source.json").exists():
         return target
