@@ -23,7 +23,8 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -178,12 +179,18 @@ def _train(
     }
 
 
-def _tmp_dir(out_dir: Path) -> Path:
+@contextmanager
+def _staging(out_dir: Path) -> Iterator[Path]:
+    """A fresh ``<out_dir>.tmp`` to build in; removed if the build fails, so no half model is left."""
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    return tmp
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _finish(tmp: Path, out_dir: Path, info: dict[str, Any]) -> Path:
@@ -310,8 +317,7 @@ def build_scratch_model(
     out_dir = Path(out_dir)
     t0, c0 = time.perf_counter(), time.process_time()
     docs = _docs(corpus)
-    tmp = _tmp_dir(out_dir)
-    try:
+    with _staging(out_dir) as tmp:
         tokenizer = train_tokenizer(docs, vocab_size=vocab_size)
         t_tok = time.perf_counter() - t0
         stream = _token_stream(tokenizer, docs)
@@ -375,9 +381,6 @@ def build_scratch_model(
             "cpu_seconds": round(time.process_time() - c0, 2),
         }
         return _finish(tmp, out_dir, info)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def build_continued_model(
@@ -405,8 +408,7 @@ def build_continued_model(
     base_dir, out_dir = _distinct_dirs(base_dir, out_dir)
     t0, c0 = time.perf_counter(), time.process_time()
     docs = _docs(corpus)
-    tmp = _tmp_dir(out_dir)
-    try:
+    with _staging(out_dir) as tmp:
         tokenizer = AutoTokenizer.from_pretrained(base_dir)
         saved_dtype = _saved_dtype(base_dir)  # read before loading: loading in fp32 rewrites it
         model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
@@ -450,9 +452,6 @@ def build_continued_model(
             "cpu_seconds": round(time.process_time() - c0, 2),
         }
         return _finish(tmp, out_dir, info)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def build_pruned_model(
@@ -476,8 +475,7 @@ def build_pruned_model(
         raise ValueError("keep_layers is empty")
     if any(b <= a for a, b in zip(keep, keep[1:])):
         raise ValueError(f"keep_layers must be strictly increasing: {keep}")
-    tmp = _tmp_dir(out_dir)
-    try:
+    with _staging(out_dir) as tmp:
         tokenizer = AutoTokenizer.from_pretrained(base_dir)
         model = AutoModelForCausalLM.from_pretrained(base_dir, dtype="auto")
         blocks = _decoder_layers(model)
@@ -510,9 +508,6 @@ def build_pruned_model(
             "cpu_seconds": round(time.process_time() - c0, 2),
         }
         return _finish(tmp, out_dir, info)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 # --------------------------------------------------------------------------- model plumbing
