@@ -46,6 +46,43 @@ class Gates(Strict):
     safety_min_score: float = Field(0.0, ge=0, le=1)
 
 
+class Arena(Strict):
+    """How the public arena's ratings become each team's user-evaluation points (out of ``scheme.user``).
+
+    A team's points come from its best-rated model on the arena leaderboard; a team with no
+    rated model earns none.
+    """
+
+    points: Literal["linear", "rank", "win_rate"] = Field(
+        "linear", description="linear: scheme.user × (rating − floor) / (best rating − floor), clipped to [0, 1]; "
+        "rank: scheme.user × (n − rank) / (n − 1) over the n models on the leaderboard, ranks from simultaneous "
+        "intervals so near-equal models earn the same; win_rate: scheme.user × min(1, P(beat `reference`) / "
+        "`full_at`), the win probability implied by the two ratings")
+    floor: float | str | None = Field(
+        None, description="linear only: the rating that earns 0 points, as a number or the name of a model "
+        "whose rating it is (e.g. a baseline); default the lowest rating on the leaderboard")
+    reference: str | None = Field(None, description="win_rate only: the model to beat, e.g. the frontier reference")
+    full_at: float = Field(0.5, gt=0, le=1, description="win_rate only: the win probability that earns full "
+                           "points (0.5 = as good as the reference)")
+    anchor: str | None = Field(None, description="the model fixed at `anchor_rating`; default: the field's mean")
+    anchor_rating: float = Field(1000.0, description="the rating of the anchor (or of the field's mean)")
+    ties: Literal["half", "davidson"] = Field(
+        "half", description="half: a tie is half a win (comparable with published arena leaderboards); "
+        "davidson: an explicit tie model, which does not shrink the scale when ties are frequent")
+    interval: Literal["sandwich", "bootstrap"] = Field("sandwich", description="how intervals (and so shared "
+                                                       "ranks) are computed")
+    style: bool = Field(False, description="use the style-controlled ratings (answer length and markdown as "
+                        "covariates), so formatting alone earns no points")
+
+    @model_validator(mode="after")
+    def reference_for_win_rate(self) -> "Arena":
+        if self.points == "win_rate" and not self.reference:
+            raise ValueError("points = \"win_rate\" needs a `reference` model")
+        if self.style and self.ties != "half":
+            raise ValueError("style = true uses the half-win convention; set ties = \"half\"")
+        return self
+
+
 class Stage(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
@@ -125,6 +162,7 @@ class Programme(Strict):
     teams: list[Team] = []
     models: list[Model] = []
     references: list[Reference] = []
+    arena: Arena = Arena()
 
     @field_validator("stages")
     @classmethod

@@ -1,0 +1,215 @@
+"""Honest votes: per-visitor anomaly tests, and floods of the same prompt.
+
+A visitor is flagged when, over at least ``min_votes`` votes, any of three tests fires at
+level ``alpha`` (so an honest visitor is flagged with probability at most about 3·alpha):
+
+* history: each vote's p-value against the outcomes other visitors gave the same pair
+  (the probability, under those outcomes' shares, of an outcome at least as much of an
+  upset as the one cast), combined over the visitor's votes with Fisher's method. These discrete
+  p-values are conservative, so Fisher's test is too;
+* same side: a two-sided binomial test that decisive votes favour A and B equally
+  (the sides are a fair coin, so an honest visitor has no side to prefer);
+* too fast: at least half the votes came sooner than ``min_seconds`` after both answers
+  finished, less than it takes to read them.
+
+Flagged votes are kept, and exported with their flag, but left out of the ratings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict, deque
+from typing import Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["RULES_EN", "RULES_KO", "PromptFlood", "fisher", "flag_visitors", "normalise_prompt", "pair_history",
+           "prompt_flood", "same_side_pvalue", "same_side_rate", "too_fast", "vote_pvalues"]
+
+RULES_EN = (
+    "Votes are anonymous and one per battle; a vote counts only after both answers have finished. "
+    "To keep the leaderboard honest, each visitor's votes are tested: against how other visitors judged "
+    "the same pair of models, for always choosing the same side, and for voting faster than the answers "
+    "can be read. Votes of a visitor flagged by these tests (each at a 0.1% level, over at least 10 votes) "
+    "are kept and published with their flag, but do not count in the ratings. Battles in which a model "
+    "names itself or its maker are not counted either. Repeating the same prompt many times in a short "
+    "while is refused.")
+RULES_KO = (
+    "투표는 익명이며 대결마다 한 번만 할 수 있고, 두 답변이 모두 끝난 뒤에만 인정됩니다. "
+    "순위표의 공정성을 위해 방문자마다 투표를 검정합니다: 같은 모델 쌍에 대한 다른 방문자들의 판정과 비교하고, "
+    "늘 같은 쪽만 고르는지, 답변을 읽을 수 없을 만큼 빨리 투표하는지 봅니다. 이 검정(각각 유의수준 0.1%, "
+    "투표 10건 이상)에 걸린 방문자의 투표는 표시와 함께 보관·공개되지만 점수에는 반영되지 않습니다. "
+    "모델이 자기 이름이나 개발사를 밝힌 대결도 반영되지 않습니다. 짧은 시간에 같은 질문을 여러 번 "
+    "반복하면 거절됩니다.")
+
+_SIDE = {"a": 0, "b": 1, "tie": 2, "both_bad": 2}
+
+
+def _oriented(vote: Mapping) -> tuple[tuple[str, str], int]:
+    """The sorted pair and the outcome as (first wins 0, second wins 1, tie 2)."""
+    a, b, o = vote["model_a"], vote["model_b"], _SIDE[vote["outcome"]]
+    if a <= b:
+        return (a, b), o
+    return (b, a), (1 - o if o < 2 else 2)
+
+
+def pair_history(votes: Iterable[Mapping]) -> dict[tuple[str, str], np.ndarray]:
+    """Outcome counts per sorted pair: (first wins, second wins, tie or both bad)."""
+    out: dict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(3))
+    for v in votes:
+        pair, o = _oriented(v)
+        out[pair][o] += 1
+    return dict(out)
+
+
+def vote_pvalues(votes_of_visitor: Sequence[Mapping], pair_history: Mapping[tuple[str, str], Sequence[float]],
+                 prior: float = 1.0) -> list[float]:
+    """Each vote's p-value: the historical probability of an outcome at least as much of an upset.
+
+    Outcomes are ordered by how far they go against the pair's history: a win for the side that
+    has won less is the biggest upset, a tie next, a win for the usual winner none (p = 1).
+    Historical shares get ``prior`` added to each outcome, so an outcome never seen is unlikely
+    but not impossible; a pair without history, or an even one, gives p = 1.
+    """
+    out = []
+    for v in votes_of_visitor:
+        pair, o = _oriented(v)
+        counts = np.asarray(pair_history.get(pair, np.zeros(3)), dtype=np.float64) + prior
+        probs = counts / counts.sum()
+        upset = np.array([probs[1] - probs[0], probs[0] - probs[1], 0.0])
+        out.append(float(min(1.0, probs[upset >= upset[o] - 1e-12].sum())))
+    return out
+
+
+def fisher(pvalues: Sequence[float]) -> float:
+    """Fisher's combined p-value: P(χ²₂ₖ ≥ −2 Σ ln pᵢ)."""
+    from scipy.special import chdtrc
+
+    p = np.clip(np.asarray(pvalues, dtype=np.float64), 1e-300, 1.0)
+    if p.size == 0:
+        return 1.0
+    return float(chdtrc(2 * p.size, -2.0 * np.log(p).sum()))
+
+
+def same_side_rate(outcomes: Sequence[str]) -> float:
+    """Share of decisive votes (A or B) on the visitor's more frequent side; 0.5 is balanced."""
+    a, b = outcomes.count("a"), outcomes.count("b")
+    return max(a, b) / (a + b) if a + b else 0.5
+
+
+def same_side_pvalue(outcomes: Sequence[str]) -> float:
+    """Two-sided binomial test that decisive votes pick A and B with equal chance."""
+    from scipy.special import bdtr
+
+    a, b = outcomes.count("a"), outcomes.count("b")
+    if not a + b:
+        return 1.0
+    return float(min(1.0, 2.0 * bdtr(min(a, b), a + b, 0.5)))
+
+
+def too_fast(seconds: Sequence[float], *, min_seconds: float = 3.0, share: float = 0.5) -> bool:
+    """Whether at least ``share`` of the votes came sooner than ``min_seconds`` after the answers finished."""
+    s = [x for x in seconds if x is not None and math.isfinite(x)]
+    return bool(s) and sum(x < min_seconds for x in s) >= share * len(s)
+
+
+def flag_visitors(votes: Sequence[Mapping], *, alpha: float = 1e-3, min_votes: int = 10,
+                  min_seconds: float = 3.0) -> dict[Hashable, list[str]]:
+    """Visitor → reasons, for visitors any test flags.
+
+    Each vote is a mapping with ``visitor``, ``model_a``, ``model_b``, ``outcome`` ("a", "b",
+    "tie", "both_bad") and optionally ``seconds`` (from both answers finished to the vote).
+    A visitor's votes are judged against everyone else's, never against their own. The same
+    tests as :func:`vote_pvalues`, :func:`fisher`, :func:`same_side_pvalue` and :func:`too_fast`,
+    computed for all visitors at once.
+    """
+    from scipy.special import bdtr, chdtrc
+
+    if not votes:
+        return {}
+    visitors = list(dict.fromkeys(v["visitor"] for v in votes))
+    vid = {x: k for k, x in enumerate(visitors)}
+    oriented = [_oriented(v) for v in votes]
+    pairs = {p: k for k, p in enumerate(dict.fromkeys(p for p, _ in oriented))}
+    who = np.array([vid[v["visitor"]] for v in votes], np.int64)
+    pair = np.array([pairs[p] for p, _ in oriented], np.int64)
+    o = np.array([x for _, x in oriented], np.int64)
+    n_pairs = len(pairs)
+    everyone = np.bincount(pair * 3 + o, minlength=3 * n_pairs).reshape(n_pairs, 3)
+    own_key = (who * n_pairs + pair) * 3
+    own_codes = who * n_pairs * 3 + pair * 3 + o
+    uniq, tally = np.unique(own_codes, return_counts=True)
+    own = np.zeros((len(votes), 3))
+    for c in range(3):
+        code = own_key + c
+        at = np.searchsorted(uniq, code)
+        hit = (at < uniq.size) & (uniq[np.minimum(at, uniq.size - 1)] == code)
+        own[:, c] = np.where(hit, tally[np.minimum(at, uniq.size - 1)], 0)
+    probs = everyone[pair] - own + 1.0
+    probs /= probs.sum(1, keepdims=True)
+    upset = np.column_stack([probs[:, 1] - probs[:, 0], probs[:, 0] - probs[:, 1], np.zeros(len(votes))])
+    mine = upset[np.arange(len(votes)), o]
+    pvalue = np.minimum(1.0, (probs * (upset >= mine[:, None] - 1e-12)).sum(1))
+    n_v = len(visitors)
+    size = np.bincount(who, minlength=n_v)
+    p_history = chdtrc(2 * np.maximum(size, 1), -2.0 * np.bincount(who, np.log(np.maximum(pvalue, 1e-300)), n_v))
+    side = np.array([v["outcome"] for v in votes])
+    n_a = np.bincount(who[side == "a"], minlength=n_v)
+    n_b = np.bincount(who[side == "b"], minlength=n_v)
+    decisive = n_a + n_b
+    p_side = np.where(decisive > 0, np.minimum(1.0, 2.0 * bdtr(np.minimum(n_a, n_b), np.maximum(decisive, 1), 0.5)),
+                      1.0)
+    secs = np.array([_seconds(v) for v in votes])
+    timed = np.bincount(who, np.isfinite(secs), n_v)
+    quick = np.bincount(who, np.nan_to_num(secs, nan=np.inf) < min_seconds, n_v)
+    flags = {}
+    for k in np.flatnonzero(size >= min_votes):
+        reasons = []
+        if p_history[k] < alpha:
+            reasons.append(f"history: votes unlike other visitors' on the same pairs (Fisher p = {p_history[k]:.1e})")
+        if p_side[k] < alpha:
+            rate, which = max(n_a[k], n_b[k]) / decisive[k], "A" if n_a[k] >= n_b[k] else "B"
+            reasons.append(f"same side: {rate:.0%} of decisive votes for {which} (binomial p = {p_side[k]:.1e})")
+        if timed[k] and quick[k] >= 0.5 * timed[k]:
+            reasons.append(f"too fast: {int(quick[k])} of {int(size[k])} votes within {min_seconds:g} s of the answers")
+        if reasons:
+            flags[visitors[k]] = reasons
+    return flags
+
+
+def _seconds(vote: Mapping) -> float:
+    s = vote.get("seconds")
+    return float(s) if s is not None and math.isfinite(s) else math.nan
+
+
+def normalise_prompt(prompt: str) -> str:
+    """The prompt as compared for floods: NFKC, case-folded, punctuation and spacing ignored."""
+    text = unicodedata.normalize("NFKC", prompt).casefold()
+    return " ".join(re.sub(r"[^\w\s]+", " ", text).split())
+
+
+class PromptFlood:
+    """Sliding-window counter of each normalised prompt: more than ``limit`` within ``window_s`` is a flood."""
+
+    def __init__(self, window_s: float = 600.0, limit: int = 20):
+        self.window_s, self.limit = window_s, limit
+        self._seen: dict[str, deque] = defaultdict(deque)
+
+    def add(self, prompt: str, at: float) -> bool:
+        """Record a prompt at time ``at`` (seconds); True when it floods and should be refused."""
+        key = normalise_prompt(prompt)
+        times = self._seen[key]
+        while times and times[0] <= at - self.window_s:
+            times.popleft()
+        if len(times) >= self.limit:
+            return True
+        times.append(at)
+        return False
+
+
+def prompt_flood(prompts: Iterable[tuple[float, str]], *, window_s: float = 600.0, limit: int = 20) -> bool:
+    """Whether any normalised prompt occurs more than ``limit`` times within ``window_s`` seconds."""
+    watch = PromptFlood(window_s, limit)
+    return any([watch.add(text, t) for t, text in sorted(prompts, key=lambda x: x[0])])

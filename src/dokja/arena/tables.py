@@ -1,0 +1,85 @@
+"""The arena's tables: visitors, battles, the two answers of each battle, and one vote per battle.
+
+Models are named by their registry name, as votes are exported and recomputed by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..store.schema import Base
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Visitor(Base):
+    """A browser session: the cookie token and the address it first came from."""
+
+    __tablename__ = "arena_visitor"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Battle(Base):
+    """One prompt put to two anonymous models.
+
+    ``probability`` is the chance its pair was drawn; ``weight`` its vote's weight, the inverse of that
+    chance relative to uniform drawing (1 when every pair is equally likely).
+    """
+
+    __tablename__ = "arena_battle"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("arena_visitor.id"), index=True)
+    prompt: Mapped[str] = mapped_column(Text)
+    model_a: Mapped[str] = mapped_column(String(200))
+    model_b: Mapped[str] = mapped_column(String(200))
+    probability: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    category: Mapped[str] = mapped_column(String(32), default="general")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    answers: Mapped[list["Answer"]] = relationship(order_by="Answer.side", lazy="selectin")
+    vote: Mapped["Vote | None"] = relationship(back_populates="battle", uselist=False)
+
+
+class Answer(Base):
+    """What one side of a battle generated, and whether it finished."""
+
+    __tablename__ = "arena_answer"
+    __table_args__ = (UniqueConstraint("battle_id", "side"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    battle_id: Mapped[int] = mapped_column(ForeignKey("arena_battle.id"))
+    side: Mapped[str] = mapped_column(String(1))
+    text: Mapped[str] = mapped_column(Text, default="")
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    first_token_s: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    reveals_identity: Mapped[bool] = mapped_column(Boolean, default=False)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Vote(Base):
+    """The visitor's verdict; flagged votes are kept but left out of the ratings."""
+
+    __tablename__ = "arena_vote"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    battle_id: Mapped[int] = mapped_column(ForeignKey("arena_battle.id"), unique=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("arena_visitor.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    battle: Mapped[Battle] = relationship(back_populates="vote")
+
+
+OUTCOMES = ("a", "b", "tie", "both_bad")

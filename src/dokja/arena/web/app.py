@@ -1,0 +1,341 @@
+"""The public arena site: blind battles streamed side by side, votes, the leaderboard and the open data.
+
+Pages are server-rendered (Jinja2, autoescaped); the script on the arena page writes model text
+with ``textContent`` only. Every refusal answers with a code and one line in English and Korean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from ...store import open_store
+from .. import tables  # noqa: F401  (registers the arena tables)
+from ..categories import classify
+from ..contenders import Backends, Contender, load_contenders
+from ..errors import ArenaError
+from ..honesty import RULES_EN, RULES_KO, PromptFlood
+from ..leaderboard import compute_leaderboard, leaderboard_json
+from ..pairing import draw_pair, pair_probabilities, vote_weight
+from ..service import battle, count_votes, open_battle, votes_from_store
+from .ballots import BallotBox
+from .chart import rating_chart
+from .intake import VoteIntake
+from .limits import Limits, Window
+from .live import Battles
+
+COOKIE = "dokja_visitor"
+SMALL = 10_000  # votes: below this the leaderboard is recomputed on every change
+HERE = Path(__file__).parent
+
+MESSAGES = {
+    "empty_prompt": ("Write a prompt first.", "먼저 질문을 입력하세요."),
+    "prompt_too_long": ("The prompt is too long: at most {n} characters.", "질문이 너무 깁니다: 최대 {n}자입니다."),
+    "bad_request": ("The request could not be read.", "요청을 읽을 수 없습니다."),
+    "slow_down": ("Too many requests; wait a minute and try again.", "요청이 너무 많습니다. 1분 뒤 다시 시도하세요."),
+    "flood": ("This prompt has been sent too many times; try another one.",
+              "같은 질문이 너무 많이 제출되었습니다. 다른 질문을 입력하세요."),
+    "no_models": ("The arena has fewer than two models right now.", "지금은 아레나에 모델이 둘 미만입니다."),
+    "no_session": ("No visitor session: reload the page.", "방문자 세션이 없습니다. 페이지를 새로 고치세요."),
+    "bad_outcome": ("A vote is a, b, tie or both_bad.", "투표는 a, b, tie, both_bad 중 하나입니다."),
+    "unknown": ("No such battle.", "없는 대결입니다."),
+    "not_yours": ("This battle belongs to another visitor.", "다른 방문자의 대결입니다."),
+    "not_finished": ("Wait until both answers have finished.", "두 답변이 모두 끝날 때까지 기다리세요."),
+    "already_voted": ("This battle already has a vote.", "이 대결에는 이미 투표했습니다."),
+    "lost": ("This battle's answers were lost; start a new one.", "이 대결의 답변이 사라졌습니다. 새 대결을 시작하세요."),
+}
+VIEWS = [("all", "All", "전체"), ("ko", "Korean", "한국어"), ("en", "English", "영어"), ("coding", "Coding", "코딩"),
+         ("math", "Maths", "수학"), ("general", "General", "일반")]
+
+
+def refusal(code: str, status: int, **fmt) -> tuple[int, bytes]:
+    en, ko = MESSAGES[code]
+    body = {"error": code, "en": en.format(**fmt), "ko": ko.format(**fmt)}
+    return status, json.dumps(body, ensure_ascii=False).encode()
+
+
+def refuse(code: str, status: int, **fmt) -> Response:
+    status, body = refusal(code, status, **fmt)
+    return Response(body, status_code=status, media_type="application/json")
+
+
+@dataclass
+class Settings:
+    store_url: str | None = None
+    cache: Path = Path(".dokja")
+    max_new_tokens: int = 256
+    limits: Limits = Limits()
+    flood_limit: int = 20  # the same prompt at most this many times in ``flood_window_s``, across visitors
+    flood_window_s: float = 600.0
+    refresh_s: float = 30.0  # how often the field of contenders and the pairing are refreshed
+    seed: int | None = None
+
+
+class Arena:
+    """The server's state: the store, the ballot box, models, battles in flight, limits and caches."""
+
+    def __init__(self, settings: Settings, contenders: list[Contender] | None = None):
+        self.settings = settings
+        self.sessions = open_store(settings.store_url)
+        self.engine = self.sessions.kw["bind"]
+        self.box = BallotBox(self.engine)
+        self.backends = Backends(settings.cache)
+        self.battles = Battles(self.sessions, self.backends, settings.max_new_tokens)
+        limits = settings.limits
+        self.windows = {name: Window(getattr(limits, name), limits.window_s)
+                        for name in ("prompts_per_visitor", "prompts_per_address", "votes_per_visitor",
+                                     "votes_per_address")}
+        self.rng = np.random.default_rng(settings.seed)
+        self.flood = PromptFlood(settings.flood_window_s, settings.flood_limit)
+        self.flood_lock = threading.Lock()
+        self._fixed = contenders
+        self._field: tuple[float, list[Contender], dict] = (0.0, [], {})
+        self._board_cache: dict[tuple, tuple[int, object]] = {}
+        self._lock = threading.Lock()
+        self.ready = False
+        self._by_name: dict[str, Contender] = {}
+        self._votes_at = 0.0
+
+    def field(self) -> tuple[list[Contender], dict]:
+        """The contenders and their pair probabilities, refreshed every ``refresh_s`` seconds."""
+        with self._lock:
+            stamp, contenders, probabilities = self._field
+            if time.monotonic() - stamp < self.settings.refresh_s and contenders:
+                return contenders, probabilities
+            with self.sessions() as session:
+                contenders = self._fixed if self._fixed is not None else load_contenders(session)
+            probabilities = {}
+            if len(contenders) >= 2:
+                names = [c.name for c in contenders]
+                try:
+                    board = self.board()
+                    counts: dict[tuple[str, str], int] = {}
+                    for r in self.votes_cached():
+                        counts[r.model_a, r.model_b] = counts.get((r.model_a, r.model_b), 0) + 1
+                    probabilities = pair_probabilities(names, board if board.rows else None, counts)
+                except ValueError:  # no usable ratings yet: draw every pair alike
+                    probabilities = pair_probabilities(names)
+            self._field = (time.monotonic(), contenders, probabilities)
+            self._by_name = {c.name: c for c in contenders}
+            return contenders, probabilities
+
+    def preload(self) -> None:
+        """Load every contender's model now, so the first visitor does not wait for it."""
+        try:
+            for contender in self.field()[0]:
+                self.backends.get(contender)
+        finally:
+            self.ready = True
+
+    def reveal(self, name: str) -> dict:
+        """Who stands behind a model, as shown once the vote is in."""
+        found = self._by_name.get(name)
+        if found is None:
+            return {"model": name, "owner": "", "owner_ko": "", "kind": ""}
+        return {"model": name, "owner": found.owner, "owner_ko": found.owner_ko, "kind": found.kind}
+
+    def votes_cached(self):
+        return self._votes()[1]
+
+    def _votes(self):
+        """Votes as records, with the honesty flags brought up to date.
+
+        Read again when the votes have changed: at once while the store is small, at most every
+        ``refresh_s`` seconds once it is large (flags and ratings then cost a pass over every vote).
+        """
+        cached = self._board_cache.get(("votes",))
+        if cached and cached[0] >= SMALL and time.monotonic() - self._votes_at < self.settings.refresh_s:
+            return cached
+        with self.sessions() as session:
+            n = count_votes(session)
+        if cached and cached[0] == n:
+            return cached
+        with self.sessions.begin() as session:
+            records = votes_from_store(session)
+        self._board_cache = {("votes",): (n, records)}
+        self._votes_at = time.monotonic()
+        return n, records
+
+    def board(self, *, view: str = "all", style: bool = False, ties: str = "half", interval: str = "sandwich"):
+        n, records = self._votes()
+        key = (view, style, ties, interval)
+        cached = self._board_cache.get(key)
+        if cached and cached[0] == n:
+            return cached[1]
+        lb = compute_leaderboard(records, ties=ties, interval=interval, category=None if view == "all" else view,
+                                 style=style)
+        self._board_cache[key] = (n, lb)
+        return lb
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _lang(request: Request) -> str:
+    chosen = request.cookies.get("dokja_lang")
+    if chosen in ("ko", "en"):
+        return chosen
+    accept = request.headers.get("accept-language", "")
+    return "ko" if accept.lower().startswith("ko") else "en"
+
+
+def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), max_new_tokens: int = 256,
+               limits: Limits | None = None, contenders: list[Contender] | None = None, seed: int | None = None,
+               flood_limit: int = 20, preload: bool = True) -> VoteIntake:
+    """The arena site (an ASGI app) over a store; ``contenders`` fixes the field (else the store's active models).
+
+    ``.app`` is the FastAPI app behind the vote intake, ``.arena`` the server's state."""
+    settings = Settings(store_url, cache, max_new_tokens, limits or Limits(), flood_limit=flood_limit, seed=seed)
+    arena = Arena(settings, contenders)
+    env = Environment(loader=PackageLoader("dokja.arena.web", "templates"), autoescape=select_autoescape(["html"]))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        if preload:
+            threading.Thread(target=arena.preload, name="dokja-preload", daemon=True).start()
+        yield
+        arena.box.close()
+
+    app = FastAPI(title="Dokja arena", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.arena = arena
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    def page(request: Request, name: str, **context) -> HTMLResponse:
+        token = request.cookies.get(COOKIE)
+        html = env.get_template(name).render(lang=_lang(request), path=request.url.path, **context)
+        response = HTMLResponse(html)
+        if not token:
+            response.set_cookie(COOKIE, secrets.token_urlsafe(24), max_age=180 * 86400, httponly=True, samesite="lax")
+        return response
+
+    @app.get("/", response_class=HTMLResponse)
+    def arena_page(request: Request):
+        return page(request, "arena.html", max_chars=settings.limits.max_prompt_chars)
+
+    @app.get("/about", response_class=HTMLResponse)
+    def about_page(request: Request):
+        return page(request, "about.html", rules_en=RULES_EN, rules_ko=RULES_KO, limits=settings.limits)
+
+    @app.get("/leaderboard", response_class=HTMLResponse)
+    def leaderboard_page(request: Request, view: str = "all", style: bool = False, ties: str = "half"):
+        if view not in {v for v, _, _ in VIEWS} or ties not in ("half", "davidson"):
+            return refuse("bad_request", 422)
+        error = None
+        try:
+            lb = arena.board(view=view, style=style, ties=ties)
+        except ValueError as exc:  # e.g. too few votes for the style-controlled fit
+            lb, error = arena.board(view=view), str(exc)
+        return page(request, "leaderboard.html", board=lb, chart=rating_chart(lb.rows), views=VIEWS, view=view,
+                    style=style, ties=ties, error=error)
+
+    @app.get("/leaderboard.json")
+    def leaderboard_data(view: str = "all", style: bool = False, ties: str = "half", interval: str = "sandwich"):
+        if view not in {v for v, _, _ in VIEWS}:
+            return refuse("bad_request", 422)
+        try:
+            board = arena.board(view=view, style=style, ties=ties, interval=interval)
+        except ArenaError:
+            return refuse("bad_request", 422)
+        return JSONResponse(leaderboard_json(board))
+
+    @app.get("/votes.csv")
+    def votes_csv():
+        from ..export import votes_to_csv
+
+        return PlainTextResponse(votes_to_csv(arena.votes_cached()), media_type="text/csv; charset=utf-8",
+                                 headers={"content-disposition": 'attachment; filename="votes.csv"'})
+
+    @app.get("/votes.jsonl")
+    def votes_jsonl():
+        from ..export import votes_to_jsonl
+
+        return PlainTextResponse(votes_to_jsonl(arena.votes_cached()), media_type="application/x-ndjson",
+                                 headers={"content-disposition": 'attachment; filename="votes.jsonl"'})
+
+    @app.post("/api/battles")
+    async def new_battle(request: Request):
+        token = request.cookies.get(COOKIE)
+        if not token:
+            return refuse("no_session", 401)
+        if int(request.headers.get("content-length") or 0) > 16 * settings.limits.max_prompt_chars + 1024:
+            return refuse("prompt_too_long", 413, n=settings.limits.max_prompt_chars)
+        try:
+            prompt = str((json.loads(await request.body()) or {}).get("prompt", "")).strip()
+        except (ValueError, AttributeError):
+            return refuse("bad_request", 400)
+        if not prompt:
+            return refuse("empty_prompt", 422)
+        if len(prompt) > settings.limits.max_prompt_chars:
+            return refuse("prompt_too_long", 413, n=settings.limits.max_prompt_chars)
+        address = _address(request)
+        if not (arena.windows["prompts_per_visitor"].allow(token)
+                and arena.windows["prompts_per_address"].allow(address)):
+            return refuse("slow_down", 429)
+        with arena.flood_lock:
+            if arena.flood.add(prompt, time.monotonic()):
+                return refuse("flood", 429)
+        contenders, probabilities = await run_in_threadpool(arena.field)
+        if len(contenders) < 2:
+            return refuse("no_models", 503)
+        model_a, model_b, p = draw_pair(probabilities, arena.rng)
+        language, category = classify(prompt)
+
+        def store():
+            with arena.sessions.begin() as session:
+                return open_battle(session, token=token, address=address, prompt=prompt, model_a=model_a,
+                                   model_b=model_b, probability=p, weight=vote_weight(p, len(probabilities)),
+                                   category=category, language=language).key
+
+        key = await run_in_threadpool(store)
+        by_name = {c.name: c for c in contenders}
+        arena.battles.start(key, prompt, {"a": by_name[model_a], "b": by_name[model_b]})
+        return JSONResponse({"battle": key, "stream": f"/api/battles/{key}/stream", "language": language,
+                             "category": category}, status_code=201)
+
+    @app.get("/api/battles/{key}/stream")
+    async def stream(key: str):
+        channel = arena.battles.channels.get(key)
+        if channel is None:
+            def saved():
+                with arena.sessions() as session:
+                    row = battle(session, key)
+                    return None if row is None else [(a.side, a.text, a.finished) for a in row.answers]
+            answers = await run_in_threadpool(saved)
+            if answers is None:
+                return refuse("unknown", 404)
+
+            async def replay():
+                for side, text, finished in answers:
+                    yield _sse("piece", {"side": side, "text": text})
+                    yield _sse("done" if finished else "failed", {"side": side})
+                yield _sse("end", {})
+            return StreamingResponse(replay(), media_type="text/event-stream")
+
+        async def events():
+            async for kind, data in channel.follow():
+                yield _sse(kind, data)
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"ok": True, "ready": arena.ready, "models_loaded": arena.backends.loaded()}
+
+    return VoteIntake(app, arena, refusal)
+
+
+def _sse(kind: str, data: dict) -> str:
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"

@@ -1,0 +1,89 @@
+"""`dokja serve` (the public arena site) and `dokja arena leaderboard` (the site's leaderboard, from the store).
+
+The export and the recompute-from-export command live in `dokja votes`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from .app import Cache, Db, app, console, guarded
+
+arena_app = typer.Typer(help="The public arena: its leaderboard as the site computes it.", no_args_is_help=True)
+
+
+def pin_threads(torch_threads: int) -> None:
+    """One BLAS thread (small solves are slower with more on a small machine) and few torch threads,
+    since the two sides of a battle generate at the same time."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="blas")
+    except ImportError:
+        pass
+    import torch
+
+    torch.set_num_threads(max(1, torch_threads))
+
+
+@app.command("serve")
+@guarded
+def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+          db_url: Db = None, cache: Cache = Path(".dokja"),
+          max_new_tokens: Annotated[int, typer.Option(help="longest answer, in tokens")] = 256,
+          torch_threads: Annotated[int, typer.Option(help="torch threads per process")] = 1,
+          prompts_per_minute: Annotated[int, typer.Option(help="prompts a visitor may send a minute")] = 10,
+          votes_per_minute: Annotated[int, typer.Option(help="votes a visitor may cast a minute")] = 30,
+          per_address: Annotated[int, typer.Option(help="prompts a minute from one address "
+                                                        "(votes: ten times as many)")] = 60,
+          seed: Annotated[Optional[int], typer.Option(help="seed for drawing pairs")] = None) -> None:
+    """Serve the public arena: blind battles, votes, the leaderboard and the open vote data."""
+    import uvicorn
+
+    from ..arena.web import Limits, create_app
+
+    pin_threads(torch_threads)
+    limits = Limits(prompts_per_visitor=prompts_per_minute, prompts_per_address=per_address,
+                    votes_per_visitor=votes_per_minute, votes_per_address=10 * per_address)
+    site = create_app(db_url, cache=cache, max_new_tokens=max_new_tokens, limits=limits, seed=seed)
+    console.print(f"[green]✓[/] arena at http://{host}:{port}/ (leaderboard: /leaderboard)")
+    uvicorn.run(site, host=host, port=port, log_level="warning", access_log=False,
+                proxy_headers=False)
+
+
+@arena_app.command("leaderboard")
+@guarded
+def leaderboard(db_url: Db = None,
+                ties: Annotated[str, typer.Option(help="half or davidson")] = "half",
+                interval: Annotated[str, typer.Option(help="sandwich or bootstrap")] = "sandwich",
+                category: Annotated[Optional[str], typer.Option(help="coding, math, general, ko or en")] = None,
+                style: Annotated[bool, typer.Option("--style", help="style-controlled")] = False,
+                as_json: Annotated[bool, typer.Option("--json", help="print the canonical JSON")] = False) -> None:
+    """The leaderboard from the store's votes, honesty flags brought up to date first (as the site shows it)."""
+    from ..arena import tables  # noqa: F401
+    from ..arena.leaderboard import compute_leaderboard, leaderboard_json
+    from ..arena.service import votes_from_store
+    from ..store import open_store
+
+    with open_store(db_url).begin() as session:
+        records = votes_from_store(session)
+    lb = compute_leaderboard(records, ties=ties, interval=interval, category=category, style=style)
+    if as_json:
+        typer.echo(json.dumps(leaderboard_json(lb), ensure_ascii=False, indent=1))
+        return
+    table = Table("rank", "model", "rating", "95% interval", "votes", "W / T / L",
+                  title=f"Arena leaderboard 아레나 순위 — ties: {lb.ties}, intervals: {lb.interval}")
+    for r in lb.rows:
+        table.add_row(str(r.rank), r.model, f"{r.rating:.1f}", f"{r.lower:.1f} – {r.upper:.1f}", str(r.votes),
+                      f"{r.wins} / {r.ties} / {r.losses}")
+    console.print(table)
+    console.print(f"{lb.n_votes} votes counted, {lb.n_excluded} left out (flagged or revealing a model)")
