@@ -61,7 +61,8 @@ of Significant Tasks", COLING 2022 (arXiv:2204.04541).
 """
 
 
-def kobest_meta(suite_id: str, task: str, title: str, category: str, metric: str, notes: str) -> dict:
+def kobest_meta(suite_id: str, task: str, title: str, category: str, metric: str, notes: str,
+                target_delimiter: str = " ") -> dict:
     return {
         "id": suite_id,
         "title_en": f"KoBEST {title} (sample)",
@@ -69,6 +70,7 @@ def kobest_meta(suite_id: str, task: str, title: str, category: str, metric: str
         "language": "ko",
         "category": category,
         **MC,
+        "target_delimiter": target_delimiter,
         "metric": metric,
         "num_fewshot": 0,
         "source": {"name": "KoBEST (SK Telecom)", "url": KOBEST_URL, "licence": "CC-BY-SA-4.0", "notes": notes},
@@ -80,7 +82,7 @@ def build_kobest_copa(data: Path) -> tuple:
     rng = _rng("kobest_copa")
     items = _sample(rng, import_items(d / "test.tsv", "kobest_copa"), 100)
     fewshot = _sample(rng, import_items(d / "dev.tsv", "kobest_copa", id_prefix="copa-dev"), 6)
-    prompt = "premise without its final period + ' 왜냐하면' (원인) or ' 그래서' (결과); choices are the two alternatives"
+    prompt = "premise + '  왜냐하면' (원인) or '  그래서' (결과), two spaces; choices are the two alternatives"
     notes = f"100 items sampled with seed 0 from the test split; prompt: {prompt}, as in lm-eval's kobest_copa."
     meta = kobest_meta("kobest_copa", "COPA", "COPA", "reasoning", "acc", notes)
     what = "100 of the 1,000 test items (seeded random sample); 6 few-shot items from the dev split"
@@ -106,10 +108,12 @@ def build_kobest_boolq(data: Path) -> tuple:
 
     items = balanced(short(d / "test.tsv", "boolq", cap), 100)
     fewshot = balanced(short(d / "dev.tsv", "boolq-dev", 150), 6)
-    prompt = "'{Text} 질문: {Question} 답변:' with choices ['아니오', '예']"
+    prompt = "'{Text} 질문: {Question} 답변:' with choices ['아니오', '예'] after a two-space delimiter"
     notes = (f"100 items sampled with seed 0 from the test items whose passage has at most {cap} characters, "
-             f"50 true and 50 false; prompt {prompt}, as in lm-eval's kobest_boolq.")
-    meta = kobest_meta("kobest_boolq", "BoolQ", "BoolQ", "reading", "acc", notes)
+             f"50 true and 50 false; prompt {prompt}, as in lm-eval's kobest_boolq, whose prompt ends in "
+             "'답변: ' and whose delimiter is ' ': the same text, since a context's trailing space is scored "
+             "with the continuation.")
+    meta = kobest_meta("kobest_boolq", "BoolQ", "BoolQ", "reading", "acc", notes, target_delimiter="  ")
     what = (f"100 of the 1,404 test items: only passages of at most {cap} characters, 50 answered True and "
             "50 False (seeded); 6 few-shot items from the dev split")
     notice = KOBEST_NOTICE.format(title=meta["title_en"], repo=KOBEST_REPO, url=KOBEST_URL, task="BoolQ",

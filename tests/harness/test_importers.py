@@ -89,9 +89,9 @@ def test_kobest_presets_from_tsv(tmp_path):
         {"ID": "8", "sentence": "비가 왔다.", "question": "결과", "1": "우산을 썼다.", "2": "선글라스를 꼈다.", "Answer": "1"},
     ], delimiter="\t")
     items = import_items(copa, "kobest_copa")
-    assert items[0] == {"id": "copa-7", "context": "영화를 보고 눈물을 흘렸다 왜냐하면",
+    assert items[0] == {"id": "copa-7", "context": "영화를 보고 눈물을 흘렸다.  왜냐하면",
                         "choices": ["재밌는 영화를 봤다.", "슬픈 영화를 봤다."], "answer": 1}
-    assert items[1]["context"] == "비가 왔다 그래서" and items[1]["answer"] == 0
+    assert items[1]["context"] == "비가 왔다.  그래서" and items[1]["answer"] == 0
 
     boolq = write_csv(tmp_path / "boolq.tsv", [
         {"ID": "1", "Text": "콜라독립 815는 범양식품이 만들었다.", "Question": "코카콜라에서 만들었나요?", "Answer": "False"},
@@ -111,7 +111,7 @@ def test_kobest_presets_from_tsv(tmp_path):
 def test_kobest_copa_hf_columns(tmp_path):
     row = {"premise": "물을 오래 끓였다.", "question": "결과", "alternative_1": "물이 늘었다.", "alternative_2": "물이 줄었다.", "label": 1}
     [item] = import_items(write_jsonl(tmp_path / "copa.jsonl", [row]), "kobest_copa")
-    assert item["context"] == "물을 오래 끓였다 그래서" and item["answer"] == 1
+    assert item["context"] == "물을 오래 끓였다.  그래서" and item["answer"] == 1
 
 
 def test_kobbq_text_answer(tmp_path):

@@ -33,6 +33,8 @@ def evaluate_models(sessions: sessionmaker[Session], models: list[db.Model], sui
     """Run each model on each suite; finished items are skipped, so calling this again resumes."""
     suites = [load_suite(k) for k in suite_keys]
     limit = spec.suites.limit
+    judges = {s.id: cache(partial(open_backend, s.meta["judge"]["model"], name=f"judge:{s.id}", chat=True,
+                                  cache=cache_dir)) for s in suites if s.meta.get("scorer") == "rubric"}
     outcomes = []
     with progress_bar(console) as bar:
         for model in models:
@@ -40,11 +42,12 @@ def evaluate_models(sessions: sessionmaker[Session], models: list[db.Model], sui
                 continue
             backend = cache(partial(open_backend, model.location, name=model.name, chat=model.chat, cache=cache_dir))
             for suite in suites:
+                judge = judges.get(suite.id)
                 n = min(limit, len(suite.items)) if limit else len(suite.items)
                 task = bar.add_task(f"{model.name[:28]:<28} {suite.id:<18}", total=n)
                 outcome = evaluate(sessions, model, suite, backend, limit=limit,
                                    num_fewshot=spec.suites.num_fewshot.get(suite.id),
-                                   on_items=lambda k, task=task: bar.advance(task, k))
+                                   on_items=lambda k, task=task: bar.advance(task, k), judge=judge)
                 outcomes.append({"model": model.name, "suite": suite.id, "computed": outcome.computed,
                                  "resumed": outcome.done_before, "summary": outcome.summary})
     return outcomes

@@ -251,16 +251,15 @@ def _make_haerae(row: Row, ctx: _Ctx) -> tuple[str, list[str], int]:
 
 
 def _make_copa(row: Row, ctx: _Ctx) -> tuple[str, list[str], int]:
-    """lm-eval's kobest_copa connectors; the premise's final period is dropped so it reads on."""
+    """lm-eval's kobest_copa prompt, character for character: f"{premise} {connector}" with " 왜냐하면"."""
     premise = _text(ctx.col(row, "question"))
-    premise = premise[:-1].rstrip() if premise.endswith(".") else premise
     kind = _text(ctx.col(row, "relation"))
     connector = {"원인": "왜냐하면", "결과": "그래서"}.get(kind)
     if connector is None:
         raise ValueError(f"question type {kind!r} is not 원인 or 결과")
     choices = [_text(row[c]) for c in _choice_cols(row, ctx)]
     base = 0 if ctx.name(row, "answer") == "label" else 1  # HF files use 0/1, the TSVs 1/2
-    return f"{premise} {connector}", choices, answer_index(ctx.col(row, "answer"), base, 2)
+    return f"{premise}  {connector}", choices, answer_index(ctx.col(row, "answer"), base, 2)
 
 
 def _choice_cols(row: Row, ctx: _Ctx) -> tuple[str, ...]:

@@ -11,10 +11,11 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..models.base import Backend
+from ..models.base import Backend, Failed
 from ..store import schema as db
-from . import prompts, scoring
-from .suite import Suite
+from . import prompts, scoring, stats
+from .judge import Rubric, grade
+from .suite import Suite, SuiteError
 
 HARNESS_VERSION = 1
 CHUNK = 16
@@ -53,37 +54,147 @@ def register_suite(session: Session, suite: Suite) -> db.Suite:
     return row
 
 
+LOGLIKELIHOOD, GENERATION = "loglikelihood", "generation"
+Scored = tuple[dict, dict]  # (metrics, detail); a failed item has no metrics and says why in detail["failed"]
+
+
 def run_config(suite: Suite, limit: int | None, num_fewshot: int) -> dict:
-    return {"suite_sha256": suite.sha256, "limit": limit, "num_fewshot": num_fewshot, "harness": HARNESS_VERSION}
+    """What decides the results; scorer settings only appear when they differ from the default, so runs
+    recorded before they existed keep their identity."""
+    config = {"suite_sha256": suite.sha256, "limit": limit, "num_fewshot": num_fewshot, "harness": HARNESS_VERSION}
+    scorer = suite.meta.get("scorer")
+    if scorer not in (None, "loglikelihood", "exact_match", "numeric"):
+        config["scorer"] = scorer
+    for key in ("regex", "judge", "description"):
+        if suite.meta.get(key):
+            config[key] = suite.meta[key]
+    return config
 
 
-def _score_chunk(suite: Suite, items: list[dict], backend: Backend, k: int) -> list[tuple[dict, dict]]:
-    if suite.kind == "multiple_choice":
-        requests, spans = [], []
-        for item in items:
-            reqs = prompts.choice_requests(suite, item, k)
-            spans.append((len(requests), len(reqs)))
-            requests.extend(reqs)
-        lls = backend.loglikelihood(requests)
-        out = []
-        for item, (start, n) in zip(items, spans):
-            lps = [ll.logprob for ll in lls[start:start + n]]
-            metrics = scoring.multiple_choice(lps, item["choices"], item["answer"])
-            detail = {"logprobs": lps, "greedy": [ll.greedy for ll in lls[start:start + n]],
-                      "n_tokens": [ll.n_tokens for ll in lls[start:start + n]], "source": "loglikelihood"}
-            out.append((metrics, detail))
-        return out
+def _failed(method: str, reason: str, **detail) -> Scored:
+    return {}, {"method": method, "failed": reason, **detail}
+
+
+def _loglikelihood_chunk(suite: Suite, items: list[dict], backend: Backend, k: int) -> list[Scored]:
+    requests, spans = [], []
+    for item in items:
+        reqs = prompts.choice_requests(suite, item, k)
+        spans.append((len(requests), len(reqs)))
+        requests.extend(reqs)
+    lls = backend.loglikelihood(requests)
+    out = []
+    for item, (start, n) in zip(items, spans):
+        got = lls[start:start + n]
+        bad = next((ll for ll in got if isinstance(ll, Failed)), None)
+        if bad is not None:
+            out.append(_failed(LOGLIKELIHOOD, bad.reason))
+            continue
+        lps = [float(ll.logprob) for ll in got]
+        detail = {"logprobs": lps, "greedy": [bool(ll.greedy) for ll in got],
+                  "n_tokens": [int(ll.n_tokens) for ll in got], "method": LOGLIKELIHOOD}
+        out.append((scoring.multiple_choice(lps, item["choices"], item["answer"]), detail))
+    return out
+
+
+def _letter_chunk(suite: Suite, items: list[dict], backend: Backend, k: int) -> list[Scored]:
+    gen = suite.meta.get("generate", {})
+    texts = backend.generate([prompts.letter_prompt(suite, item, k) for item in items],
+                             max_new_tokens=gen.get("max_new_tokens", 32), stop=gen.get("stop", ["\n\n"]))
+    out = []
+    for item, text in zip(items, texts):
+        if isinstance(text, Failed):
+            out.append(_failed(GENERATION, text.reason))
+            continue
+        metrics, chosen = scoring.letter_choice(text, len(item["choices"]), item["answer"])
+        out.append((metrics, {"output": text, "letter": chosen, "method": GENERATION}))
+    return out
+
+
+def _generation_chunk(suite: Suite, items: list[dict], backend: Backend, k: int,
+                      judge: Backend | None) -> list[Scored]:
     gen = suite.meta.get("generate", {})
     texts = backend.generate([prompts.generation_prompt(suite, item, k) for item in items],
                              max_new_tokens=gen.get("max_new_tokens", 32), stop=gen.get("stop", ["\n"]))
-    return [(scoring.generation(text, str(item["answer"])), {"output": text, "source": "generation"})
-            for item, text in zip(items, texts)]
+    scorer = suite.meta.get("scorer", "exact_match")
+    out: list[Scored] = []
+    for item, text in zip(items, texts):
+        if isinstance(text, Failed):
+            out.append(_failed(GENERATION, text.reason))
+        elif scorer == "regex":
+            metrics, found = scoring.regex_generation(text, str(item["answer"]), suite.meta["regex"])
+            out.append((metrics, {"output": text, "extracted": found, "method": GENERATION}))
+        else:
+            detail = {"output": text, "extracted": scoring.extract_number(text), "method": GENERATION}
+            out.append((scoring.generation(text, str(item["answer"])), detail))
+    if scorer == "rubric":
+        out = _rubric(suite, items, out, judge)
+    return out
+
+
+def _rubric(suite: Suite, items: list[dict], answered: list[Scored], judge: Backend | None) -> list[Scored]:
+    """The judge grades each generated answer; an unreadable grade fails the item rather than scoring it 0."""
+    if judge is None:
+        raise SuiteError(f"suite {suite.id}: the rubric scorer needs a judge model (judge.model)")
+    rubric = Rubric.from_meta(suite.meta["judge"], suite.meta.get("language", ""))
+    todo = [i for i, (metrics, _) in enumerate(answered) if metrics]
+    cases = [(items[i]["prompt"], answered[i][1]["output"], str(items[i]["answer"])) for i in todo]
+    graded = grade(judge, rubric, cases) if cases else []
+    out = list(answered)
+    for i, (score, reply) in zip(todo, graded):
+        detail = {"output": answered[i][1]["output"], "judge": reply}
+        out[i] = _failed(GENERATION, "the judge gave no readable score", **detail) if score is None else (
+            {"rubric": score}, {**detail, "method": GENERATION})
+    return out
+
+
+def _mode(suite: Suite, backend: Backend) -> str:
+    """How multiple choice is scored: log-likelihoods, or a generated letter where the model cannot give them."""
+    if suite.kind != "multiple_choice":
+        return GENERATION
+    if suite.meta.get("scorer") == "letter" or getattr(backend, "chat_only", False):
+        return "letter"
+    return LOGLIKELIHOOD
+
+
+def _score_chunk(suite: Suite, items: list[dict], backend: Backend, k: int, mode: str,
+                 judge: Backend | None = None) -> tuple[str, list[Scored]]:
+    if mode == LOGLIKELIHOOD:
+        try:
+            return mode, _loglikelihood_chunk(suite, items, backend, k)
+        except NotImplementedError:  # a chat-only endpoint: ask for the letter instead
+            mode = "letter"
+    if mode == "letter":
+        return mode, _letter_chunk(suite, items, backend, k)
+    return mode, _generation_chunk(suite, items, backend, k, judge)
+
+
+def _usage(backend: Backend) -> dict[str, float]:
+    usage = getattr(backend, "usage", None)
+    if usage is None:
+        return {}
+    raw = usage.as_dict() if hasattr(usage, "as_dict") else dict(usage)
+    return {k: v for k, v in raw.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _add_usage(run: db.Run, before: dict, after: dict) -> None:
+    if not after:
+        return
+    total = dict(run.config.get("usage") or {})
+    for key, value in after.items():
+        total[key] = total.get(key, 0) + value - before.get(key, 0)
+    run.config = {**run.config, "usage": total}
 
 
 def evaluate(sessions: sessionmaker[Session], model: db.Model, suite: Suite, backend: Callable[[], Backend], *,
              limit: int | None = None, num_fewshot: int | None = None,
-             on_items: Callable[[int], None] | None = None) -> RunOutcome:
-    """Evaluate `model` on `suite`; `backend` is called only if some item still needs computing."""
+             on_items: Callable[[int], None] | None = None,
+             judge: Callable[[], Backend] | None = None) -> RunOutcome:
+    """Evaluate `model` on `suite`; `backend` is called only if some item still needs computing.
+
+    An item the backend reports as `Failed` is kept with its reason, left out of the scores, and tried
+    again by the next call; the run itself always finishes."""
+    if suite.meta.get("scorer") == "rubric" and judge is None:
+        raise SuiteError(f"suite {suite.id}: the rubric scorer needs a judge model (judge.model)")
     k = suite.meta.get("num_fewshot", 0) if num_fewshot is None else num_fewshot
     config = run_config(suite, limit, k)
     config_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
@@ -99,18 +210,34 @@ def evaluate(sessions: sessionmaker[Session], model: db.Model, suite: Suite, bac
             session.flush()
         run_id = run.id
         item_ids = {i.key: i.id for i in session.scalars(select(db.Item).where(db.Item.suite_id == suite_row.id))}
-        done = set(session.scalars(select(db.Result.item_id).where(db.Result.run_id == run_id)))
+        done, failed = set(), {}
+        for result_id, item_id, metrics in session.execute(
+                select(db.Result.id, db.Result.item_id, db.Result.metrics).where(db.Result.run_id == run_id)):
+            if metrics:
+                done.add(item_id)
+            else:
+                failed[item_id] = result_id
     todo = [item for item in chosen if item_ids[item["id"]] not in done]
     if on_items and len(chosen) - len(todo):
         on_items(len(chosen) - len(todo))
     if todo:
         model_backend = backend()
+        judge_backend = judge() if judge is not None and suite.meta.get("scorer") == "rubric" else None
+        before, mode = _usage(model_backend), _mode(suite, model_backend)
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start:start + CHUNK]
-            scored = _score_chunk(suite, chunk, model_backend, k)
+            mode, scored = _score_chunk(suite, chunk, model_backend, k, mode, judge_backend)
             with sessions.begin() as session:
                 for item, (metrics, detail) in zip(chunk, scored):
-                    session.add(db.Result(run_id=run_id, item_id=item_ids[item["id"]], metrics=metrics, detail=detail))
+                    item_id = item_ids[item["id"]]
+                    if item_id in failed:
+                        row = session.get(db.Result, failed.pop(item_id))
+                        row.metrics, row.detail = metrics, detail
+                    else:
+                        session.add(db.Result(run_id=run_id, item_id=item_id, metrics=metrics, detail=detail))
+                after = _usage(model_backend)
+                _add_usage(session.get(db.Run, run_id), before, after)
+                before = after
             if on_items:
                 on_items(len(chunk))
     with sessions.begin() as session:
@@ -121,10 +248,19 @@ def evaluate(sessions: sessionmaker[Session], model: db.Model, suite: Suite, bac
 
 
 def summarise(session: Session, run_id: int) -> dict:
-    """Each metric's mean and standard error over the run's finished items."""
-    rows = list(session.scalars(select(db.Result.metrics).where(db.Result.run_id == run_id)))
-    out: dict = {"n": len(rows)}
-    for metric in sorted({m for r in rows for m in r}):
-        mean, se = scoring.mean_and_stderr([float(r[metric]) for r in rows if metric in r])
-        out[metric] = {"mean": mean, "stderr": se}
+    """Each metric's mean, standard errors (closed form and bootstrap) and n over the run's scored items;
+    how the scores were obtained (`method`), how many items failed, and the backend's token usage."""
+    rows = session.execute(select(db.Result.metrics, db.Result.detail).where(db.Result.run_id == run_id)).all()
+    scored = [metrics for metrics, _ in rows if metrics]
+    methods = sorted({(detail or {}).get("method") or (detail or {}).get("source") or "" for metrics, detail in rows
+                      if metrics} - {""})
+    out: dict = {"n": len(scored), "failed": len(rows) - len(scored),
+                 "method": methods[0] if len(methods) == 1 else "mixed" if methods else None}
+    for metric in sorted({m for r in scored for m in r}):
+        values = [float(r[metric]) for r in scored if metric in r]
+        out[metric] = {"mean": sum(values) / len(values), "stderr": stats.stderr_closed(values),
+                       "stderr_bootstrap": stats.stderr_bootstrap(values, rounds=1000, seed=0), "n": len(values)}
+    run = session.get(db.Run, run_id)
+    if run is not None and run.config.get("usage"):
+        out["usage"] = dict(run.config["usage"])
     return out

@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+from .extract import answer_letter, last_number, regex_answer
 
 
 def multiple_choice(logprobs: list[float], choices: list[str], answer: int) -> dict[str, float]:
@@ -31,12 +31,12 @@ def exact_match(output: str, answer: str) -> float:
 
 
 def extract_number(output: str) -> float | None:
-    """The last number in the answer, the convention for worked arithmetic ('3 + 4 = 7')."""
-    found = NUMBER.findall(unicodedata.normalize("NFKC", output))
-    if not found:
+    """The final numeric answer as a number (`extract.last_number`: GSM8K's "####" first, else the last number)."""
+    found = last_number(output)
+    if found is None:
         return None
     try:
-        return float(found[-1].replace(",", ""))
+        return float(found)
     except ValueError:
         return None
 
@@ -48,6 +48,21 @@ def numeric_match(output: str, answer: str) -> float:
 
 def generation(output: str, answer: str) -> dict[str, float]:
     return {"exact_match": exact_match(output, answer), "numeric": numeric_match(output, answer)}
+
+
+def regex_generation(output: str, answer: str, pattern: str) -> tuple[dict[str, float], str | None]:
+    """The suite's pattern picks the answer out of the output (its first group), then it is matched."""
+    found = regex_answer(output, pattern)
+    if found is None:
+        return {"exact_match": 0.0, "numeric": 0.0}, None
+    return generation(found, answer), found
+
+
+def letter_choice(output: str, n_choices: int, answer: int) -> tuple[dict[str, float], int | None]:
+    """A generated option letter scored as multiple choice; every accuracy variant is the same hit."""
+    chosen = answer_letter(output, n_choices)
+    hit = float(chosen == answer)
+    return {"acc": hit, "acc_norm": hit, "acc_bytes": hit}, chosen
 
 
 def mean_and_stderr(values: list[float]) -> tuple[float, float]:

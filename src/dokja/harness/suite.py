@@ -60,8 +60,11 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def check_items(items: Iterable[dict], kind: str) -> None:
-    """Refuse items that break the suite contract before they are written."""
+def check_items(items: Iterable[dict], kind: str, *, strict_text: bool = True) -> None:
+    """Refuse items that break the suite contract before they are written.
+
+    Suite directories keep prompts free of trailing whitespace; suite files may end a prompt in a
+    space as lm-evaluation-harness tasks do (the backend moves it into the continuation)."""
     seen = set()
     for it in items:
         iid = it.get("id")
@@ -69,7 +72,7 @@ def check_items(items: Iterable[dict], kind: str) -> None:
             raise ValueError(f"missing or duplicate item id {iid!r}")
         seen.add(iid)
         text = it.get("context" if kind == "multiple_choice" else "prompt")
-        if not isinstance(text, str) or not text.strip() or text != text.rstrip():
+        if not isinstance(text, str) or not text.strip() or (strict_text and text != text.rstrip()):
             raise ValueError(f"item {iid}: prompt text is empty or ends in whitespace")
         if kind == "multiple_choice":
             choices, answer = it.get("choices"), it.get("answer")
@@ -90,30 +93,89 @@ def _check(suite: Suite, path: Path) -> None:
         raise SuiteError(f"{path}: {exc}") from None
 
 
-def load_suite(ref: str | Path) -> Suite:
-    """A suite directory by path, else an imported suite by id, else a bundled one."""
+SUITE_FILES = (".yaml", ".yml", ".toml")
+
+
+def _suite_file_in(directory: Path) -> Path | None:
+    """The one suite file a directory holds: suite.yaml/yml, else its only YAML file."""
+    for name in ("suite.yaml", "suite.yml"):
+        if (directory / name).is_file():
+            return directory / name
+    found = sorted(p for p in directory.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    if len(found) > 1:
+        raise SuiteError(f"{directory}: holds {len(found)} YAML files; name the suite file itself")
+    return found[0] if found else None
+
+
+def _locate(ref: str | Path) -> Path | None:
+    """A suite file or directory: the path itself, else an imported suite by id, else a bundled one."""
     path = Path(ref)
-    if not path.is_dir():
-        path = local_suites() / str(ref)
-    if not path.is_dir():
-        path = BUNDLED / str(ref)
-    toml = path / "suite.toml"
-    if not toml.is_file():
+    if path.is_file() or path.is_dir():
+        return path
+    for root in (local_suites(), BUNDLED):
+        for candidate in [root / str(ref)] + [root / f"{ref}{suffix}" for suffix in SUITE_FILES]:
+            if candidate.exists():
+                return candidate
+    return None
+
+
+def load_suite(ref: str | Path) -> Suite:
+    """A suite directory or suite file (YAML/TOML, lm-evaluation-harness tasks included) by path,
+    else an imported suite by id, else a bundled one."""
+    path = _locate(ref)
+    if path is not None and path.is_file():
+        if path.suffix not in SUITE_FILES:
+            raise SuiteError(f"{path}: a suite file is YAML or TOML ({', '.join(SUITE_FILES)})")
+        from .suitefile import load_suite_file
+
+        return load_suite_file(path)
+    toml = path / "suite.toml" if path is not None else None
+    if path is not None and not toml.is_file():
+        found = _suite_file_in(path)
+        if found is not None:
+            from .suitefile import load_suite_file
+
+            return load_suite_file(found)
+    if toml is None or not toml.is_file():
         known = ", ".join(bundled_suites())
-        raise SuiteError(f"no suite {str(ref)!r} (not a directory with suite.toml; bundled: {known})")
+        raise SuiteError(f"no suite {str(ref)!r} (not a suite file, nor a directory with suite.toml; "
+                         f"bundled: {known})")
     try:
         meta = tomllib.loads(toml.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SuiteError(f"{toml}: not valid TOML: {exc}") from None
-    suite = Suite(meta.get("id", path.name), meta, _jsonl(path / "items.jsonl"), _jsonl(path / "fewshot.jsonl"), path)
+    if "data" in meta or "generator" in meta:
+        from .suitefile import load_suite_file
+
+        return load_suite_file(toml)
+    items, fewshot = _read_items(path)
+    suite = Suite(meta.get("id", path.name), meta, items, fewshot, path)
     _check(suite, toml)
     return suite
 
 
+def _read_items(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Items in clear (`items.jsonl`), or sealed (`items.sealed`, opened with the evaluation office's key)."""
+    if (path / "items.sealed").is_file() and not (path / "items.jsonl").is_file():
+        from .sealed import read_sealed  # its SealedError is a SuiteError: one line, naming the file
+
+        return read_sealed(path)
+    return _jsonl(path / "items.jsonl"), _jsonl(path / "fewshot.jsonl")
+
+
+def _is_suite(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix in SUITE_FILES
+    try:
+        return (path / "suite.toml").is_file() or _suite_file_in(path) is not None
+    except SuiteError:
+        return False
+
+
 def bundled_suites() -> list[str]:
-    """Ids of the bundled and imported suites."""
+    """Ids of the bundled and imported suites (directories and suite files)."""
     found = set()
     for root in (BUNDLED, local_suites()):
         if root.is_dir():
-            found |= {p.name for p in root.iterdir() if (p / "suite.toml").is_file()}
+            found |= {p.stem if p.is_file() else p.name for p in root.iterdir() if _is_suite(p)}
     return sorted(found)

@@ -17,14 +17,22 @@ class Loglikelihood:
     n_tokens: int
 
 
+@dataclass(frozen=True)
+class Failed:
+    """An item the model could not answer after every retry; it stands in the item's place so the run goes on."""
+
+    reason: str
+
+
 class Backend(Protocol):
     name: str
     chat: bool
 
-    def loglikelihood(self, requests: list[tuple[str, str]], progress: Progress = None) -> list[Loglikelihood]: ...
+    def loglikelihood(self, requests: list[tuple[str, str]],
+                      progress: Progress = None) -> list[Loglikelihood | Failed]: ...
 
     def generate(self, prompts: list[str], *, max_new_tokens: int, stop: list[str],
-                 progress: Progress = None) -> list[str]: ...
+                 progress: Progress = None) -> list[str | Failed]: ...
 
 
 def cut_at_stop(text: str, stop: list[str]) -> str:

@@ -1,80 +1,289 @@
-"""OpenAI-compatible HTTP endpoints: how teams serve their models and how frontier APIs are reached."""
+"""OpenAI-compatible HTTP endpoints: how teams serve their models and how frontier APIs are reached.
+
+Requests go out concurrently (bounded), are retried with exponential back-off and jitter on 429, 5xx,
+connection errors, timeouts and unreadable answers, and every successful answer is kept on disk so a re-run
+sends nothing. An item that still fails comes back as `Failed` in its place; the call itself finishes.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import os
+import random
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
 
 import httpx
 
-from .base import Loglikelihood, Progress, cut_at_stop
+from .base import Failed, Loglikelihood, Progress, cut_at_stop
+from .cache import ResponseCache, request_key
 from .errors import ModelError
 
-RETRY_STATUS = {429, 500, 502, 503, 504}
+RETRY_STATUS = {408, 409, 425, 429}
+NO_COMPLETIONS = {400, 404, 405, 501}
+
+
+@dataclass
+class Usage:
+    """What the endpoint cost: tokens as the server counted them, requests sent, retries, answers from the cache."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 0
+    retries: int = 0
+    cached: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class _Malformed(ValueError):
+    """An answer that parsed but lacks what was asked for: retried like garbage JSON."""
+
+
+class _NoLogprobs(Exception):
+    """The server answered but gives no prompt log-probabilities."""
+
+
+@dataclass(frozen=True)
+class _Rejected(Failed):
+    status: int = 0
+
+
+@dataclass(frozen=True)
+class _Unreachable(Failed):
+    pass
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the server asked us to wait, from `Retry-After` as seconds or as an HTTP date."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _tokens(answer: dict[str, Any], name: str) -> int:
+    usage = answer.get("usage")
+    try:
+        return int(usage.get(name) or 0) if isinstance(usage, dict) else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def continuation_logprob(answer: dict[str, Any], context: str, full: str) -> Loglikelihood:
+    """Sum the echoed prompt tokens that carry continuation text, found by their character offsets."""
+    choices = answer.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise _Malformed("no choices")
+    lp = choices[0].get("logprobs")
+    if not lp or not lp.get("text_offset") or lp.get("token_logprobs") is None:
+        raise _NoLogprobs()
+    offsets, logprobs = lp["text_offset"], lp["token_logprobs"]
+    tops = lp.get("top_logprobs") or [None] * len(logprobs)
+    if len(offsets) != len(logprobs):
+        raise _Malformed("text_offset and token_logprobs differ in length")
+    total, greedy, n = 0.0, True, 0
+    for i, (start, logprob) in enumerate(zip(offsets, logprobs)):
+        end = offsets[i + 1] if i + 1 < len(offsets) else len(full)
+        if start >= len(full) or end <= len(context):
+            continue  # a context token, or one the server generated after the prompt
+        if logprob is None:
+            raise _Malformed("continuation token without a log-probability")
+        total += float(logprob)
+        top = tops[i] if i < len(tops) else None
+        greedy = greedy and (not top or float(logprob) >= max(top.values()) - 1e-6)
+        n += 1
+    if n == 0:
+        raise _Malformed("no continuation tokens in the echoed prompt")
+    return Loglikelihood(total, greedy, n)
+
+
+def _chat_text(answer: dict[str, Any]) -> str:
+    try:
+        text = answer["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        raise _Malformed("no choices[0].message.content") from None
+    return text or ""
+
+
+def _completion_text(answer: dict[str, Any]) -> str:
+    try:
+        text = answer["choices"][0]["text"]
+    except (KeyError, IndexError, TypeError):
+        raise _Malformed("no choices[0].text") from None
+    if not isinstance(text, str):
+        raise _Malformed("choices[0].text is not text")
+    return text
+
+
+def _run(coro):
+    """Run a coroutine to the end from synchronous code, even when the caller already has a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class EndpointModel:
     """Generation through chat or completions; log-likelihood through completions with echo and logprobs."""
 
     def __init__(self, url: str, *, name: str = "", chat: bool = False, api_key: str | None = None,
-                 timeout: float = 60.0, retries: int = 3):
+                 timeout: float = 60.0, retries: int = 4, concurrency: int = 8, backoff: float = 0.5,
+                 max_backoff: float = 30.0, cache_dir: Path | None = None, completions: bool = True):
         base, _, model = url.partition("#")
         self.base = base.rstrip("/")
         self.model_id = model or name
         self.name = name or self.model_id
         self.chat = chat
-        self.retries = retries
+        self.completions = completions
+        self.timeout, self.retries, self.concurrency = timeout, retries, max(1, concurrency)
+        self.backoff, self.max_backoff = backoff, max_backoff
+        self.cache = ResponseCache(cache_dir) if cache_dir else None
+        self.usage = Usage()
         key = api_key or os.environ.get("DOKJA_API_KEY", "")
-        self.client = httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {key}"} if key else {})
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
-    def _post(self, path: str, body: dict) -> dict:
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), headers=self.headers,
+                                 limits=httpx.Limits(max_connections=self.concurrency))
+
+    def _delay(self, attempt: int, asked: float | None) -> float:
+        if asked is not None:
+            return min(asked, self.max_backoff)
+        ceiling = min(self.max_backoff, self.backoff * 2 ** attempt)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    async def _post(self, client: httpx.AsyncClient, gate: asyncio.Semaphore, path: str, body: dict[str, Any],
+                    read: Callable[[dict[str, Any]], Any]) -> Any:
+        """One request to its end: the value `read` takes from the answer, or `Failed` after the last retry."""
         url = f"{self.base}{path}"
-        for attempt in range(self.retries + 1):
+        body = {"model": self.model_id, **body}
+        key = request_key(url, body)
+        if self.cache is not None and (kept := self.cache.get(key)) is not None:
             try:
-                response = self.client.post(url, json={"model": self.model_id, **body})
-            except httpx.HTTPError as exc:
-                if attempt == self.retries:
-                    raise ModelError(f"endpoint {url} unreachable: {type(exc).__name__}: {exc}") from None
+                value = read(kept)
+            except _Malformed:
+                pass
             else:
-                if response.status_code not in RETRY_STATUS:
-                    if response.status_code >= 400:
-                        raise ModelError(f"endpoint {url} answered {response.status_code}: {response.text[:200]}")
-                    return response.json()
-                if attempt == self.retries:
-                    raise ModelError(f"endpoint {url} kept answering {response.status_code}")
-            time.sleep(min(2 ** attempt * 0.5, 8))
-        raise AssertionError("unreachable")
+                self.usage.cached += 1
+                return value
+        attempts = self.retries + 1
+        for attempt in range(attempts):
+            asked = None
+            async with gate:
+                self.usage.requests += 1
+                try:
+                    response = await client.post(url, json=body)
+                except httpx.TimeoutException:
+                    fault = f"endpoint {url} timed out after {self.timeout:g} s"
+                except httpx.HTTPError as exc:
+                    fault = f"endpoint {url} unreachable: {type(exc).__name__}: {exc}"
+                    if attempt == attempts - 1:
+                        self.usage.failed += 1
+                        return _Unreachable(f"{fault} ({attempts} attempts)")
+                else:
+                    status = response.status_code
+                    if status in RETRY_STATUS or status >= 500:
+                        fault, asked = f"endpoint {url} answered {status}", retry_after(response)
+                    elif status >= 400:
+                        self.usage.failed += 1
+                        text = " ".join(response.text[:200].split())
+                        return _Rejected(f"endpoint {url} answered {status}: {text}", status)
+                    else:
+                        try:
+                            answer = response.json()
+                            if not isinstance(answer, dict):
+                                raise _Malformed("not a JSON object")
+                            value = read(answer)
+                        except ValueError as exc:  # garbage JSON and _Malformed alike
+                            fault = f"endpoint {url} answered unreadable JSON ({str(exc)[:80]})"
+                        else:
+                            self.usage.prompt_tokens += _tokens(answer, "prompt_tokens")
+                            self.usage.completion_tokens += _tokens(answer, "completion_tokens")
+                            if self.cache is not None:
+                                self.cache.put(key, answer)
+                            return value
+            if attempt < attempts - 1:
+                self.usage.retries += 1
+                await asyncio.sleep(self._delay(attempt, asked))
+        self.usage.failed += 1
+        return Failed(f"{fault} ({attempts} attempts)")
+
+    def _settle(self, results: list) -> list:
+        """A dead endpoint is one clear error; anything less is reported item by item."""
+        if results and all(isinstance(r, _Unreachable) for r in results):
+            raise ModelError(results[0].reason)
+        return [Failed(r.reason) if isinstance(r, Failed) else r for r in results]
 
     def generate(self, prompts: list[str], *, max_new_tokens: int, stop: list[str],
-                 progress: Progress = None) -> list[str]:
-        out = []
-        for prompt in prompts:
-            if self.chat:
-                data = self._post("/chat/completions", {"messages": [{"role": "user", "content": prompt}],
-                                                        "max_tokens": max_new_tokens, "temperature": 0})
-                text = data["choices"][0]["message"]["content"] or ""
-            else:
-                data = self._post("/completions", {"prompt": prompt, "max_tokens": max_new_tokens,
-                                                   "temperature": 0, "stop": stop or None})
-                text = data["choices"][0]["text"]
-            out.append(cut_at_stop(text, stop))
-            if progress:
-                progress(1)
-        return out
+                 progress: Progress = None) -> list[str | Failed]:
+        async def run() -> list:
+            async with self._client() as client:
+                gate = asyncio.Semaphore(self.concurrency)
 
-    def loglikelihood(self, requests: list[tuple[str, str]], progress: Progress = None) -> list[Loglikelihood]:
-        out = []
-        for context, continuation in requests:
-            data = self._post("/completions", {"prompt": context + continuation, "max_tokens": 0, "echo": True,
-                                               "logprobs": 1, "temperature": 0})
-            lp = data["choices"][0].get("logprobs") or {}
-            offsets, tokens = lp.get("text_offset"), lp.get("token_logprobs")
-            if not offsets or tokens is None:
-                raise ModelError(f"endpoint {self.base} gives no prompt logprobs; score this suite by generation")
-            picked = [(t, top) for off, t, top in zip(offsets, tokens, lp.get("top_logprobs") or [None] * len(tokens))
-                      if off >= len(context)]
-            greedy = all(top is None or t >= max(top.values()) for t, top in picked)
-            out.append(Loglikelihood(float(sum(t for t, _ in picked)), greedy, len(picked)))
-            if progress:
-                progress(1)
-        return out
+                async def one(prompt: str):
+                    if self.chat:
+                        body = {"messages": [{"role": "user", "content": prompt}], "max_tokens": max_new_tokens,
+                                "temperature": 0}
+                        out = await self._post(client, gate, "/chat/completions", body, _chat_text)
+                    else:
+                        body = {"prompt": prompt, "max_tokens": max_new_tokens, "temperature": 0,
+                                "stop": stop[:4] or None}
+                        out = await self._post(client, gate, "/completions", body, _completion_text)
+                    if progress:
+                        progress(1)
+                    return out if isinstance(out, Failed) else cut_at_stop(out, stop)
+
+                return await asyncio.gather(*(one(p) for p in prompts))
+
+        return self._settle(_run(run()))
+
+    def loglikelihood(self, requests: list[tuple[str, str]],
+                      progress: Progress = None) -> list[Loglikelihood | Failed]:
+        """Echoed prompt log-probabilities; `NotImplementedError` where the server cannot give them."""
+        if not self.completions:
+            raise NotImplementedError(f"endpoint {self.base} is chat-only: no log-likelihoods")
+
+        async def run() -> list:
+            async with self._client() as client:
+                gate = asyncio.Semaphore(self.concurrency)
+
+                async def one(pair: tuple[str, str]):
+                    context, continuation = pair
+                    full = context + continuation
+                    body = {"prompt": full, "max_tokens": 0, "echo": True, "logprobs": 1, "temperature": 0}
+                    out = await self._post(client, gate, "/completions", body,
+                                           lambda answer: continuation_logprob(answer, context, full))
+                    if progress:
+                        progress(1)
+                    return out
+
+                if not requests:
+                    return []
+                first = await one(requests[0])  # a probe: a server without prompt logprobs is told apart once
+                if isinstance(first, _Rejected) and first.status in NO_COMPLETIONS:
+                    self.completions = False
+                    raise NotImplementedError(f"endpoint {self.base} offers no completions with logprobs "
+                                              f"({first.reason})")
+                return [first, *await asyncio.gather(*(one(pair) for pair in requests[1:]))]
+
+        try:
+            return self._settle(_run(run()))
+        except _NoLogprobs:
+            self.completions = False
+            raise NotImplementedError(f"endpoint {self.base} gives no prompt logprobs") from None

@@ -8,119 +8,138 @@ import torch
 
 from .base import Loglikelihood, Progress, cut_at_stop
 from .errors import ModelError
+from .packing import batches, pack, plan
 
-TOKENS_PER_BATCH = 2048
+TOKENS_PER_BATCH = {"cuda": 32768, "cpu": 2048}
+SCORED_PER_STEP = 4096  # scored positions whose logits are normalised at once, to bound memory
 
 
-def _packed_length(row) -> int:
-    ctx, choices = row
-    return len(ctx) + sum(len(cont) - 1 for _, cont in choices)
+def pick_device() -> str:
+    """CUDA when there is a GPU, Apple's MPS next, the CPU otherwise."""
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(device: str) -> torch.dtype:
+    """bf16 on CUDA, float32 elsewhere (CPU bf16 matmuls are slow on most machines and less exact)."""
+    return torch.bfloat16 if device.startswith("cuda") else torch.float32
+
+
+def window_of(config, tokenizer) -> int:
+    """The model's context window, looked up as lm-evaluation-harness does (then 2048)."""
+    for cfg in (getattr(config, "text_config", None), config):
+        for attr in ("n_positions", "max_position_embeddings", "n_ctx"):
+            value = getattr(cfg, attr, None) if cfg is not None else None
+            if isinstance(value, int) and value > 0:
+                return value
+    limit = getattr(tokenizer, "model_max_length", None)
+    return limit if isinstance(limit, int) and 0 < limit < 10**9 else 2048
 
 
 class TransformersModel:
-    """Scores continuations the way lm-evaluation-harness does: context tokens, then the continuation's."""
+    """Scores continuations the way lm-evaluation-harness does: context tokens, then the continuation's.
+
+    ``share_context=False`` scores one request per row, lm-eval's own layout; it is the reference the
+    packed layout is tested against.
+    """
 
     def __init__(self, path: str | Path, *, name: str = "", chat: bool = False, device: str | None = None,
-                 dtype: torch.dtype | None = None, max_length: int | None = None):
+                 dtype: torch.dtype | None = None, max_length: int | None = None,
+                 tokens_per_batch: int | None = None, share_context: bool = True):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.name = name or Path(path).name
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = device or pick_device()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-            self.model = AutoModelForCausalLM.from_pretrained(
-                str(path), dtype=dtype or (torch.bfloat16 if self.device == "cuda" else torch.float32))
+            try:
+                self.model = AutoModelForCausalLM.from_pretrained(
+                    str(path), dtype=dtype or pick_dtype(self.device), attn_implementation="sdpa")
+            except ValueError:  # an architecture without SDPA: its default attention
+                self.model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype or pick_dtype(self.device))
         except (OSError, ValueError) as exc:
             raise ModelError(f"{path}: cannot load model ({str(exc).splitlines()[0]})") from None
         self.model.to(self.device).eval()
         self.chat = chat and bool(self.tokenizer.chat_template)
-        self.max_length = max_length or min(getattr(self.model.config, "max_position_embeddings", 2048), 4096)
+        self.max_length = max_length or window_of(self.model.config, self.tokenizer)
+        self.tokens_per_batch = tokens_per_batch or TOKENS_PER_BATCH.get(self.device.split(":")[0], 2048)
+        self.share_context = share_context
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id or 0
+        bos = self.tokenizer.bos_token_id
+        self.prefix_id = bos if bos is not None else self.tokenizer.eos_token_id
+        self._prefix_text = self.tokenizer.decode([self.prefix_id]) if self.prefix_id is not None else None
 
     def _encode(self, text: str, special: bool = True) -> list[int]:
+        if special and self._prefix_text and text.startswith(self._prefix_text):
+            special = False  # the text carries its own BOS
         return self.tokenizer(text, add_special_tokens=special).input_ids
 
     def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
-        """Trailing spaces move from context to continuation; continuation = tokens(both) minus tokens(context)."""
-        spaces = len(context) - len(context.rstrip(" "))
+        """lm-eval's split: trailing whitespace moves to the continuation; continuation = tokens(both) minus
+        as many tokens as the context has; an empty context becomes the BOS (or EOS) token."""
+        if not context:
+            cont = self._encode(continuation, special=False)
+            if cont and cont[0] == self.prefix_id:
+                return cont[:1], cont[1:]
+            return [self.prefix_id], cont
+        spaces = len(context) - len(context.rstrip())
         if spaces:
             context, continuation = context[:-spaces], context[-spaces:] + continuation
-        whole = self._encode(context + continuation)
         ctx = self._encode(context)
-        if whole[: len(ctx)] != ctx:
-            return ctx, self._encode(continuation, special=False)
-        return ctx, whole[len(ctx):]
+        return ctx, self._encode(context + continuation)[len(ctx):]
 
     @torch.inference_mode()
     def loglikelihood(self, requests: list[tuple[str, str]], progress: Progress = None) -> list[Loglikelihood]:
-        """Choices that share a context are packed into one row, so the context is computed once."""
-        groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
-        for index, (context, continuation) in enumerate(requests):
+        """Choices that keep the same context share a row, rows are batched by length."""
+        encoded = []
+        for context, continuation in requests:
             ctx, cont = self.encode_pair(context, continuation)
             if not cont:
                 raise ModelError("empty continuation: nothing to score")
-            groups.setdefault(tuple(ctx), []).append((index, cont))
-        rows = []
-        for ctx, choices in groups.items():
-            longest = max(len(cont) for _, cont in choices)
-            ctx = list(ctx)[-(self.max_length + 1 - longest):] or list(ctx)[-1:]
-            rows.append((ctx, choices))
-        rows.sort(key=lambda row: -_packed_length(row))
-        out: list[Loglikelihood | None] = [None] * len(requests)
-        start = 0
-        while start < len(rows):
-            width = _packed_length(rows[start])
-            size = max(1, TOKENS_PER_BATCH // max(width, 1))
-            batch = rows[start:start + size]
-            for index, result in self._score_packed(batch, width):
-                out[index] = result
-            start += len(batch)
+            encoded.append((ctx, cont))
+        try:
+            rows = pack(encoded, self.max_length, self.share_context)
+        except ValueError as exc:
+            raise ModelError(f"{self.name}: {exc}") from None
+        sums = [0.0] * len(requests)
+        greedy = [True] * len(requests)
+        for batch in batches(rows, self.tokens_per_batch):
+            for index, logprob, hit in self._score(batch):
+                sums[index] += logprob
+                greedy[index] &= hit
             if progress:
-                progress(sum(len(choices) for _, choices in batch))
-        return out  # type: ignore[return-value]
+                progress(sum(len(row.choices) for row in batch))
+        return [Loglikelihood(s, g, len(cont)) for s, g, (_, cont) in zip(sums, greedy, encoded)]
 
-    def _score_packed(self, rows, width: int):
-        """One forward for a batch of rows laid out as [pad][context][choice 1][choice 2]...
-
-        Each choice sees the context and itself only (a 4D mask) and continues the context's positions.
-        """
-        n = len(rows)
-        ids = torch.full((n, width), self.pad_id, dtype=torch.long)
-        segment = torch.full((n, width), -1, dtype=torch.long)
-        positions = torch.zeros((n, width), dtype=torch.long)
-        tails = []
-        for r, (ctx, choices) in enumerate(rows):
-            tokens, seg, pos = list(ctx), [0] * len(ctx), list(range(len(ctx)))
-            for k, (_, cont) in enumerate(choices, 1):
-                tokens += cont[:-1]
-                seg += [k] * (len(cont) - 1)
-                pos += range(len(ctx), len(ctx) + len(cont) - 1)
-            pad = width - len(tokens)
-            ids[r, pad:], segment[r, pad:], positions[r, pad:] = (torch.tensor(tokens), torch.tensor(seg),
-                                                                  torch.tensor(pos))
-            tails.append(len(tokens) - len(ctx) + 1)
-        q, k = segment[:, :, None], segment[:, None, :]
-        causal = torch.ones(width, width, dtype=torch.bool).tril()
-        allowed = causal & (k >= 0) & ((k == 0) | (k == q))
-        allowed |= torch.eye(width, dtype=torch.bool) & (q < 0)
-        dtype = self.model.dtype
-        mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)[:, None]
-        keep = max(tails)
-        logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                            position_ids=positions.to(self.device), logits_to_keep=keep).logits
-        for r, (ctx, choices) in enumerate(rows):
-            base = keep - tails[r]
-            offset = 1
-            for index, cont in choices:
-                at = [base] + list(range(base + offset, base + offset + len(cont) - 1))
-                offset += len(cont) - 1
-                scores = torch.log_softmax(logits[r, at].double(), dim=-1)
-                target = torch.tensor(cont, device=scores.device)
-                picked = scores.gather(-1, target[:, None]).squeeze(-1)
-                greedy = bool((scores.argmax(-1) == target).all())
-                yield index, Loglikelihood(float(picked.sum()), greedy, len(cont))
+    def _score(self, batch):
+        """One forward; log-probabilities only at the scored positions (logsumexp in float32 at least)."""
+        p = plan(batch, self.pad_id)
+        mask = p.allowed.to(self.device)
+        if mask.dim() == 3:
+            mask = mask[:, None]
+            if self.model.config._attn_implementation != "sdpa":
+                dtype = self.model.dtype
+                mask = torch.zeros(mask.shape, dtype=dtype, device=self.device).masked_fill(
+                    ~mask, torch.finfo(dtype).min)
+        else:
+            mask = mask.long()
+        logits = self.model(input_ids=p.ids.to(self.device), attention_mask=mask,
+                            position_ids=p.positions.to(self.device), logits_to_keep=p.keep).logits
+        at_row, at_col, target = (t.to(self.device) for t in (p.at_row, p.at_col, p.target))
+        exact = torch.promote_types(logits.dtype, torch.float32)
+        picked, hits = [], []
+        for start in range(0, len(target), SCORED_PER_STEP):
+            step = slice(start, start + SCORED_PER_STEP)
+            chosen = logits[at_row[step], at_col[step]].to(exact)
+            tgt = target[step]
+            picked.append(chosen.gather(-1, tgt[:, None]).squeeze(-1) - torch.logsumexp(chosen, dim=-1))
+            hits.append(chosen.argmax(-1) == tgt)
+        return zip(p.owner, torch.cat(picked).tolist(), torch.cat(hits).tolist())
 
     def _prompt(self, text: str) -> list[int]:
         if self.chat:
