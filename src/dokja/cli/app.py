@@ -11,6 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from .. import __version__
+from ..arena.errors import ArenaError
 from ..harness import SuiteError, bundled_suites, load_suite
 from ..models import ModelError
 from ..programme import Programme, ProgrammeError, load_programme
@@ -45,7 +46,7 @@ def main() -> None:
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
-USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError)
+USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError, ArenaError)
 
 Db = Annotated[Optional[str], typer.Option("--db", envvar="DOKJA_DB",
                                            help="SQLAlchemy URL or SQLite file [default: .dokja/dokja.db]")]
@@ -238,13 +239,17 @@ def print_decision(data: dict) -> None:
 @stage_app.command("decide")
 @guarded
 def stage_decide(expert: Annotated[Path, typer.Option(help="CSV: team,expert (points out of the scheme's)")],
-                 user: Annotated[Path, typer.Option(help="CSV: team,user")],
+                 user: Annotated[Optional[Path], typer.Option(
+                     help="CSV: team,user (points given by hand; otherwise they come from the arena)")] = None,
+                 votes: Annotated[Optional[Path], typer.Option(
+                     help="arena votes export (CSV or JSONL) to rate instead of the store's own votes")] = None,
                  findings: Annotated[Optional[Path], typer.Option(help="CSV: team,passed,note (independence)")] = None,
                  stage: StageOpt = None, db_url: Db = None) -> None:
     """Turn scores into points against the frontier, apply the gates, rank, and decide who advances."""
     from ..stage.gather import decide_from_store
 
-    print_decision(decide_from_store(open_store(db_url), stage, expert, user, findings, version=__version__))
+    print_decision(decide_from_store(open_store(db_url), stage, expert, user, findings, votes=votes,
+                                     version=__version__))
 
 
 @app.command()
@@ -284,3 +289,13 @@ def version() -> None:
     """Print Dokja's version."""
     console.print(__version__)
 
+
+from .arena_data import arena_data_app  # noqa: E402
+app.add_typer(arena_data_app, name="votes")
+from .private import private_app  # noqa: E402
+app.add_typer(private_app, name="sealed")
+from .arena import arena_app  # noqa: E402
+app.add_typer(arena_app, name="arena")
+from . import suites as _suites  # noqa: E402, F401
+from .provenance import provenance_app  # noqa: E402
+app.add_typer(provenance_app, name="provenance")

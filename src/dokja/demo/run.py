@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy import select
 
 from ..harness.campaign import evaluate_models, progress_bar, stage_models
 from ..models import materialise_gguf, resolve
@@ -15,6 +16,7 @@ from ..registry import import_programme, stage_row
 from ..report import write_stage_report
 from ..stage.gather import decide_from_store
 from ..store import open_store
+from ..store import schema as db
 
 DATA = Path(__file__).parent / "data"
 SCRATCH = {
@@ -59,6 +61,26 @@ def prepare_models(spec: Programme, cache: Path, console: Console) -> Programme:
     return spec.model_copy(update={"models": models})
 
 
+def check_provenance(sessions, models, cache: Path, console: Console) -> None:
+    """The independence gate's evidence: each submitted model's verdict, once per model location."""
+    from ..provenance.records import check_model, latest_check
+
+    with progress_bar(console) as bar:
+        task = bar.add_task("provenance", total=len(models))
+        for model in models:
+            with sessions.begin() as session:
+                kept = latest_check(session, model.name)
+                if kept is None or kept.location != model.location:
+                    bar.update(task, description=f"provenance {model.name:<28}")
+                    check_model(session, model.name, model.location, cache=cache, model_id=model.id)
+            bar.advance(task)
+    with sessions.begin() as session:
+        for model in models:
+            kept = latest_check(session, model.name)
+            mark = "[green]independent[/]" if kept.passed else "[red]derived[/]"
+            console.print(f"  {model.name:<24} {mark}  {kept.summary}")
+
+
 def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Console | None = None) -> Path:
     from ..cli.app import print_decision
 
@@ -66,7 +88,7 @@ def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Consol
     started = time.monotonic()
     spec = load_programme(DATA / "programme.toml")
     console.rule(f"[bold]{spec.name}[/] · {spec.name_ko}")
-    console.print("1/4 making the teams' models (once; cached)")
+    console.print("1/5 making the teams' models (once; cached)")
     spec = prepare_models(spec, cache, console)
     if fresh and workdir.exists():
         shutil.rmtree(workdir)
@@ -74,14 +96,18 @@ def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Consol
     sessions = open_store(workdir / "dokja.db")
     with sessions.begin() as session:
         prow = import_programme(session, spec, (DATA / "programme.toml").read_text(encoding="utf-8"), cache=cache)
-        models = stage_models(session, prow, stage_row(session, prow))
-    console.print(f"2/4 evaluating {len(models)} models on {len(spec.suites.all)} suites "
+        srow = stage_row(session, prow)
+        models = stage_models(session, prow, srow)
+        submitted = [sub.model for sub in session.scalars(select(db.Submission).where(db.Submission.stage_id == srow.id))]
+    console.print("2/5 checking each team's weights against the library of known models (provenance)")
+    check_provenance(sessions, submitted, cache, console)
+    console.print(f"3/5 evaluating {len(models)} models on {len(spec.suites.all)} suites "
                   f"({spec.suites.limit or 'all'} items each; finished items are kept and skipped)")
     evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console)
-    console.print("3/4 deciding the stage")
-    data = decide_from_store(sessions, None, DATA / "expert.csv", DATA / "user.csv", DATA / "findings.csv",
-                             version=__import__("dokja").__version__)
+    console.print("4/5 deciding the stage (user points from the arena votes)")
+    data = decide_from_store(sessions, None, DATA / "expert.csv", None, DATA / "findings.csv",
+                             votes=DATA / "votes.csv", version=__import__("dokja").__version__)
     print_decision(data)
     report = write_stage_report(data, workdir / f"report-{data['stage']['id']}.html")
-    console.print(f"4/4 report written to [bold]{report}[/] in {time.monotonic() - started:.0f} s")
+    console.print(f"5/5 report written to [bold]{report}[/] in {time.monotonic() - started:.0f} s")
     return report

@@ -231,10 +231,55 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_VERDICT = {"derived": ("Derived", "파생"), "independent": ("Independent", "독자")}
+
+
+def _provenance_view(raw: Any) -> list[dict[str, Any]]:
+    """Each checked team model's stored verdict, per component, with the evidence the page shows."""
+    out = []
+    for m in raw if isinstance(raw, list) else []:
+        if not isinstance(m, Mapping):
+            continue
+        comps = []
+        for c in m.get("components") or []:
+            if not isinstance(c, Mapping):
+                continue
+            null = c.get("null") if isinstance(c.get("null"), Mapping) else {}
+            verdict = _text(c.get("verdict"))
+            comps.append({
+                "component": _text(c.get("component")), "label_ko": _text(c.get("label_ko")),
+                "verdict": verdict, "verdict_label": _VERDICT.get(verdict, (verdict or EMPTY, verdict or EMPTY)),
+                "source": _text(c.get("source")), "closest": _text(c.get("closest")),
+                "value": _num(c.get("value")), "raw_cosine": _num(c.get("raw_cosine")),
+                "threshold": _num(c.get("threshold")), "statistic": _text(c.get("statistic")),
+                "tensors": _text(c.get("tensors")), "note": _text(c.get("note")),
+                "p_value": _num(c.get("p_value")),
+                "null": {k: _num(null.get(k)) for k in ("mean", "sd", "max")} | {"n": _int(null.get("n"))},
+            })
+        passed = m.get("passed")
+        out.append({
+            "team": _text(m.get("team")), "team_name": _text(m.get("team_name") or m.get("team")),
+            "model": _text(m.get("model")), "summary": _text(m.get("summary")),
+            "passed": passed if isinstance(passed, bool) else None,
+            "automatic": m.get("automatic") if isinstance(m.get("automatic"), bool) else None,
+            "components": comps,
+            "notes": [{"note": _text(n.get("note")), "reviewer": _text(n.get("reviewer")),
+                       "passed": n.get("passed") if isinstance(n.get("passed"), bool) else None}
+                      for n in (m.get("notes") or []) if isinstance(n, Mapping)],
+        })
+    return out
+
+
 def render_stage_report(data: Mapping[str, Any]) -> str:
     """Render one stage's decision dict as a complete, self-contained HTML document."""
     view = _view(data)
+    view["provenance"] = _provenance_view(data.get("provenance"))
+    view["arena"] = data.get("arena") if isinstance(data.get("arena"), Mapping) else None
+    chart_rows = [{"label": f"{m['model'] or m['team_name']} · {c['component']}", "value": c["value"], "threshold": c["threshold"],
+                   "null": c["null"], "derived": c["verdict"] == "derived"}
+                  for m in view["provenance"] for c in m["components"]]
     svg = {
+        "provenance": charts.provenance_chart(chart_rows),
         "points": charts.points_chart(view["teams"], data.get("scheme") or {}, keep=view["stage"]["keep"]),
         "ratios": charts.ratio_chart(view["teams"], view["suites"], target=view["stage"]["target_ratio"]),
         "frontier": charts.frontier_timeline(

@@ -413,3 +413,46 @@ def frontier_timeline(
         ax.spines["bottom"].set_visible(False)
         ax.tick_params(axis="x", length=3)
         return _to_svg(fig, "chart-frontier", "Frontier references and the eligibility window · 프런티어 기준 모델과 기준 기간")
+
+
+def provenance_chart(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Per model and component: the similarity to the closest library model (dot), the threshold (red tick)
+    and the spread of the null distribution of unrelated pairs (grey band: mean ± 2 sd, bar at its maximum).
+
+    Rows are dicts with ``label``, ``value``, ``threshold``, ``null`` ({mean, sd, max}) and ``derived``.
+    """
+    rows = [r for r in rows if _num(r.get("value")) is not None]
+    if not rows:
+        return ""
+    labels = [_plain(r.get("label"), 44) for r in rows]
+    row_in, top_in, bottom_in = 0.3, 0.3, 0.62
+    height = len(rows) * row_in + top_in + bottom_in
+    left_pt = min(max(_label_width_pt(labels, 9) + 16, 96), FIG_WIDTH_IN * 72 * 0.45)
+    with _quiet_matplotlib():
+        fig = _figure(height)
+        ax = _plot_axes(fig, left_pt, bottom_in, len(rows) * row_in, height)
+        for i, r in enumerate(rows):
+            null = r.get("null") or {}
+            mean, sd, top = _num(null.get("mean")), _num(null.get("sd")), _num(null.get("max"))
+            if mean is not None and sd is not None:
+                ax.barh(i, 4 * sd or 0.01, left=mean - 2 * sd, height=0.5, color="#d9dee3", zorder=1, linewidth=0)
+            if top is not None:
+                ax.plot([top, top], [i - 0.25, i + 0.25], color="#7b8794", linewidth=1.2, zorder=2)
+            thr = _num(r.get("threshold"))
+            if thr is not None:
+                ax.plot([thr, thr], [i - 0.38, i + 0.38], color=ALERT, linewidth=2, zorder=3)
+            value = _num(r.get("value"))
+            colour = ALERT if r.get("derived") else "#009E73"
+            ax.plot([value], [i], "o", color=colour, markersize=7, zorder=4)
+            ax.text(min(value, 1.0) + 0.015, i, f"{value:.2f}", va="center", fontsize=7, color=INK, zorder=5)
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_xlim(min(-0.1, min(_num(r.get("value")) or 0 for r in rows) - 0.05), 1.12)
+        ax.set_yticks(range(len(rows)), labels)
+        ax.tick_params(axis="y", length=0, pad=8, labelsize=9)
+        ax.grid(axis="x", color=GRID, linewidth=0.8, zorder=0)
+        ax.set_axisbelow(True)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        ax.set_xlabel("Similarity to the closest library model · 가장 가까운 라이브러리 모델과의 유사도",
+                      fontsize=9, color=MUTED)
+        return _to_svg(fig, "chart-provenance", "Provenance: similarity against the null · 출처 검증: 유사도와 귀무분포")
