@@ -46,6 +46,8 @@ _NUMPY = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", 
           "U8": "u1", "BOOL": "u1", "U16": "<u2", "U32": "<u4", "U64": "<u8"}
 _MAX_HEADER = 100 * 1024 * 1024
 _WILLNEED_FROM = 1 << 20
+READ_CHUNK = 2 << 20  # one disk request of `read_into`; many in flight keep the disk as busy as one long read
+READ_THREADS = 32
 
 GGUF_ARCH_TYPES = {
     "llama": ("llama", "LlamaForCausalLM"), "mistral": ("mistral", "MistralForCausalLM"),
@@ -83,6 +85,7 @@ class Checkpoint:
         self.read_log: list[tuple[Path, int, int]] | None = None  # set to a list to record (file, offset, size)
         self._side = side  # folder holding tokenizer.json, README.md, ...
         self._maps: dict[Path, mmap.mmap] = {}
+        self._fds: dict[Path, int] = {}
         self._lock = threading.Lock()  # reads may come from several threads
         self._torch = torch_tensors or {}
 
@@ -99,6 +102,9 @@ class Checkpoint:
         for mapped in self._maps.values():
             mapped.close()
         self._maps.clear()
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
         self._torch = {}
 
     def info(self, name: str) -> TensorInfo:
@@ -131,6 +137,48 @@ class Checkpoint:
             return self.read(name), self.sha256(name)
         raw = self._raw(info, [(0, info.shape[0] if info.shape else 1)])
         return self._decode(info, raw, info.shape), hashlib.sha256(raw).hexdigest()
+
+    def can_read_into(self, name: str, rows) -> bool:
+        """Whether `read_into` serves these rows: float safetensors tensors, all rows or one contiguous run."""
+        info = self.info(name)
+        return (self.kind == "safetensors" and info.dtype in _DIRECT and len(info.shape) >= 1
+                and (rows is None or (isinstance(rows, slice) and rows.step in (None, 1))))
+
+    def read_into(self, requests, pool) -> list:
+        """Read many row runs at once, each converted to float32 straight into the caller's array.
+
+        `requests` holds (name, rows, out, scale): `out` is a float32 array (or view) of shape (rows, width)
+        and `scale`, when given, multiplies each row as it lands (a norm folded in). The runs are cut into
+        requests of `READ_CHUNK` bytes handed to `pool` in file order, so many are in flight on the disk at
+        once while the ones already arrived are converted; returns the futures to wait on."""
+        jobs = []
+        for name, rows, out, scale in sorted(requests, key=lambda r: (str(self.tensors[r[0]].file),
+                                                                      self.tensors[r[0]].offset)):
+            info = self.info(name)
+            if not self.can_read_into(name, rows):
+                raise CheckpointError(f"{info.file}: tensor {name} cannot be read into place")
+            runs, count = _runs(rows, info.shape[0], f"{self.path}: tensor {name}")
+            per_row = _row_bytes(info)
+            width = per_row // SAFETENSORS_DTYPES[info.dtype]
+            if out.shape != (count, width) or out.dtype != np.float32:
+                raise ValueError(f"tensor {name}: target {out.shape} {out.dtype}, rows are ({count}, {width})")
+            fd = self._fd(info.file)
+            step = max(1, READ_CHUNK // max(per_row, 1))
+            at = 0
+            for a, b in runs:
+                self._count(info.file, info.offset + a * per_row, (b - a) * per_row)
+                for r in range(a, b, step):
+                    n = min(step, b - r)
+                    jobs.append(pool.submit(_land, fd, info.offset + r * per_row, n * per_row, info.dtype,
+                                            out[at:at + n], scale, info.file))
+                    at += n
+        return jobs
+
+    def _fd(self, file: Path) -> int:
+        with self._lock:
+            if file not in self._fds:
+                self._fds[file] = os.open(file, os.O_RDONLY)
+            return self._fds[file]
 
     def sha256(self, name: str) -> str:
         """SHA-256 of the tensor's stored bytes: equal hashes mean an exact copy."""
@@ -181,17 +229,6 @@ class Checkpoint:
             if self.read_log is not None:
                 self.read_log.append((file, start, size))
 
-    def prefetch(self, name: str, rows: slice | Sequence[int] | None = None) -> None:
-        """Tell the kernel these rows come next, so that many reads queue on the disk at once."""
-        info = self.info(name)
-        if self.kind == "torch":
-            return
-        runs, _ = _runs(rows, info.shape[0] if info.shape else 1, f"{self.path}: tensor {name}")
-        row = _row_bytes(info)
-        mapped = self._map(info.file)
-        for a, b in runs:
-            _advise(mapped, info.offset + a * row, (b - a) * row)
-
     def _ranges(self, info: TensorInfo, runs: list[tuple[int, int]]):
         """(mapped file, start, size) per run, counted as read."""
         row = _row_bytes(info)
@@ -204,8 +241,12 @@ class Checkpoint:
             yield mapped, start, size
 
     def _raw(self, info: TensorInfo, runs: list[tuple[int, int]]) -> np.ndarray:
-        parts = [np.frombuffer(mapped, dtype=np.uint8, count=size, offset=start).copy()
-                 for mapped, start, size in self._ranges(info, runs)]
+        row, fd = _row_bytes(info), self._fd(info.file)
+        parts = []
+        for a, b in runs:
+            start, size = info.offset + a * row, (b - a) * row
+            self._count(info.file, start, size)
+            parts.append(_pread(fd, start, size, info.file))
         if len(parts) == 1:
             return parts[0]
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint8)
@@ -250,6 +291,28 @@ class Checkpoint:
 
 
 _DIRECT = ("BF16", "F16", "F32")
+
+
+def _pread(fd: int, start: int, size: int, file: Path) -> np.ndarray:
+    buf = np.empty(size, dtype=np.uint8)
+    got = 0
+    while got < size:
+        n = os.preadv(fd, [memoryview(buf)[got:]], start + got)
+        if n <= 0:
+            raise CheckpointError(f"{file}: file ended at byte {start + got} inside a tensor")
+        got += n
+    return buf
+
+
+def _land(fd: int, start: int, size: int, dtype: str, out: np.ndarray, scale, file: Path) -> None:
+    """One request of `read_into`: read, convert into `out`, fold `scale` in while the rows are in cache."""
+    raw = _pread(fd, start, size, file).reshape(out.shape[0], -1)
+    if dtype == "BF16":  # bfloat16 is the top half of a float32
+        np.left_shift(raw.view("<u2"), 16, out=out.view(np.uint32), dtype=np.uint32)
+    else:
+        out[...] = raw.view(_NUMPY[dtype])
+    if scale is not None:
+        np.multiply(out, scale, out=out)
 
 
 def bf16_to_float32(raw: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 Two profiles: a *check* fingerprint reads a contiguous run of neurons (all of a small model's) of a few
 layers, so it holds each true partner; a *library* fingerprint keeps a few neurons of every layer, picked
 inside the runs a check reads, so any layer of a candidate can find its counterpart and the file stays small.
-Every slice is one sequential read of stored bytes. Norm scales are folded into the rows that follow them, so
+Every slice is a run of stored bytes, read in requests queued on the disk together in file order. Norm scales are folded into the rows that follow them, so
 a copier who folds them gains nothing; embedding rows are a run of token ids whose start depends only on the
 seed, and rows are matched across models by a hash of the token string.
 """
@@ -125,7 +125,6 @@ CHECK_ATTN_ROWS = 1024  # a contiguous run of rows of each of q, k, v per sample
 CHECK_EMBED_ROWS = 2048  # a contiguous run of token ids; the library keeps the first half of the same run
 EMBED_WINDOW = 32768  # embedding runs start among the first ids, which vocabulary extensions leave in place
 SMALL_TENSOR = 2 << 20  # tensors up to this many stored bytes are read whole and hashed
-READERS = 2
 
 
 def _norm_scale(vec: np.ndarray, offset: float) -> np.ndarray:
@@ -195,29 +194,44 @@ def _whole(rows, n0: int) -> bool:
 
 
 def _read_all(ckpt, plan: dict[str, slice | np.ndarray | None],
-              place=None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Read every planned slice: all queued on the disk at once in file order, converted straight from the
-    map while the next arrives. Small tensors read whole (norms) come first and are hashed from the same
-    bytes; each other slice is handed to `place(name, rows, values)` as it arrives, so folding it in overlaps
-    the reads still under way (it is kept in the values only when `place` declines it)."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+              target=None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read every planned slice. Small tensors read whole (norms) come first, all at once, and are hashed from
+    the same bytes; then every other slice is read in requests queued on the disk together in file order,
+    each converted to float32 as it lands: straight into the array `target(name, values)` names, with its
+    norm folded in (returning `(out, scale)`), or into a fresh array kept in the values."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .checkpoint import READ_THREADS
 
     order = sorted(plan, key=lambda n: (str(ckpt.tensors[n].file), ckpt.tensors[n].offset))
     hashed = [n for n in order if ckpt.tensors[n].nbytes <= SMALL_TENSOR
               and _whole(plan[n], ckpt.tensors[n].shape[0] if ckpt.tensors[n].shape else 1)]
-    for name in hashed + [n for n in order if n not in hashed]:
-        ckpt.prefetch(name, plan[name])
     values, hashes = {}, {}
-    with ThreadPoolExecutor(READERS) as pool:
-        pending = {pool.submit(ckpt.read, n, plan[n]): n for n in order if n not in hashed}
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        small = {n: pool.submit(ckpt.read_hashed, n) for n in hashed}
         for n in hashed:
-            values[n], digest = ckpt.read_hashed(n)
+            values[n], digest = small[n].result()
             if values[n].size > 1 and values[n].min() != values[n].max():  # a constant vector proves nothing
                 hashes[n] = digest
-        for job in as_completed(pending):
-            n, rows = pending[job], job.result()
-            if place is None or not place(n, rows, values):
-                values[n] = rows
+        requests, other = [], []
+        for n in order:
+            if n in small:
+                continue
+            info, rows = ckpt.tensors[n], plan[n]
+            if len(info.shape) == 2 and ckpt.can_read_into(n, rows):
+                placed = target(n, values) if target else None
+                if placed is None:
+                    values[n] = np.empty((_count(rows) if rows is not None else info.shape[0], info.shape[1]),
+                                         np.float32)
+                    placed = (values[n], None)
+                requests.append((n, rows, *placed))
+            else:
+                other.append(n)
+        jobs = ckpt.read_into(requests, pool) if requests else []
+        for n in other:
+            values[n] = ckpt.read(n, plan[n])
+        for job in jobs:
+            job.result()
     return values, hashes
 
 
@@ -330,15 +344,22 @@ def _take(ckpt, lay, name, layers, units, embed_rows, seed, attn_rows, library, 
                 at += n
     keep = {lay.embed, lay.head} | {t for kept in encoder_keep.values() for t in kept}
 
-    def place(tensor: str, rows: np.ndarray, values: dict) -> bool:
-        for out, norm in into.get(tensor, ()):
-            np.multiply(rows, _norm_scale(values[norm], offset) if norm else 1.0, out=out)
-        return tensor in into and tensor not in keep
+    def fold(tensor: str, values: dict) -> np.ndarray | float:
+        norm = into[tensor][0][1]
+        return _norm_scale(values[norm], offset) if norm else 1.0
 
-    values, hashes = _read_all(ckpt, plan, place)
-    for tensor in into:
-        if tensor in values:  # small, read whole and hashed with the norms
-            place(tensor, values[tensor], values)
+    def target(tensor: str, values: dict):
+        """Where a slice lands directly: its one place in a kept array, with its norm folded in."""
+        if len(into.get(tensor, ())) != 1 or tensor in keep:
+            return None
+        scale = fold(tensor, values)
+        return into[tensor][0][0], scale if isinstance(scale, np.ndarray) else None
+
+    values, hashes = _read_all(ckpt, plan, target)
+    for tensor, places in into.items():
+        if tensor in values:  # read whole and hashed with the norms, or kept as well as folded
+            for out, norm in places:
+                np.multiply(values[tensor], _norm_scale(values[norm], offset) if norm else 1.0, out=out)
 
     embed = values[lay.embed] if len(ids) else np.zeros((0, 0), np.float32)
     keys, order, order_kind = _token_strings(tok, ids)

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .checkpoint import Checkpoint
+from .checkpoint import READ_THREADS, Checkpoint
 from .components import Block, Layout, layout, norm_names
 
 EMBED_WINDOW = 32768  # embedding runs start among the first ids, which vocabulary extensions leave in place
-READERS = 2
 ENCODER_ROW_SHARE = 8  # encoder matrices give neurons // 8 rows each
 _LAYER = re.compile(r"\.(?:layers|blocks|blk|layer|h)\.(\d+)\.")
 
@@ -91,15 +90,24 @@ def take_sample(ckpt: Checkpoint, *, layers: int = 4, neurons: int = 2048, embed
     plan = layout(ckpt)
     reads = read_plan(ckpt, plan, layers=layers, neurons=neurons, embed_rows=embed_rows, seed=seed)
     order = sorted(reads, key=lambda n: (str(ckpt.tensors[n].file), ckpt.tensors[n].offset))
-    for name in order:  # all reads queue at once; each then finds its bytes arriving in file order
-        ckpt.prefetch(name, reads[name])
     values, hashes = {}, {}
-    with ThreadPoolExecutor(READERS) as pool:  # one thread converts while another waits on the disk
-        pending = {name: pool.submit(ckpt.read, name, reads[name]) for name in order if reads[name] is not None}
+    with ThreadPoolExecutor(READ_THREADS) as pool:  # many requests in flight, each converted as it lands
+        whole = {name: pool.submit(ckpt.read_hashed, name) for name in order if reads[name] is None}
+        requests, other = [], []
         for name in order:
-            if reads[name] is None:
-                values[name], hashes[name] = ckpt.read_hashed(name)
-        values.update((name, job.result()) for name, job in pending.items())
+            rows, shape = reads[name], ckpt.tensors[name].shape
+            if rows is not None and len(shape) == 2 and ckpt.can_read_into(name, rows):
+                values[name] = np.empty((rows.stop - rows.start, shape[1]), np.float32)
+                requests.append((name, rows, values[name], None))
+            elif rows is not None:
+                other.append(name)
+        jobs = ckpt.read_into(requests, pool) if requests else []
+        for name in other:
+            values[name] = ckpt.read(name, reads[name])
+        for name, job in whole.items():
+            values[name], hashes[name] = job.result()
+        for job in jobs:
+            job.result()
     encoder_of = {n: component for component, names in plan.encoders.items() for n in names}
     norms = {n: values[n] for n in reads if reads[n] is None and n not in encoder_of}
     embed, ids = np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
