@@ -77,8 +77,8 @@ def check_provenance(sessions, models, cache: Path, console: Console) -> None:
     with sessions.begin() as session:
         for model in models:
             kept = latest_check(session, model.name)
-            mark = "[green]independent[/]" if kept.passed else "[red]derived[/]"
-            console.print(f"  {model.name:<24} {mark}  {kept.summary}")
+            verdict = "[green]independent[/]" if kept.passed else f"[red]{kept.summary}[/]"
+            console.print(f"  {model.name:<24} {verdict}")
 
 
 def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Console | None = None) -> Path:
