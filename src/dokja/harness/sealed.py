@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import os
@@ -27,7 +26,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .suite import SuiteError
+from .suite import SuiteError, commitment_of, read_jsonl
 
 MAGIC = b"DOKJA-SEALED-SUITE/1\n"
 SEALED = "items.sealed"
@@ -87,27 +86,6 @@ def new_canary() -> str:
     return f"DOKJA-CANARY-{uuid.uuid4()}"
 
 
-def commitment_of(items: list[dict[str, Any]]) -> str:
-    """SHA-256 over the items exactly as `Suite.sha256` computes it."""
-    digest = hashlib.sha256()
-    for item in items:
-        digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode() + b"\n")
-    return digest.hexdigest()
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise SealedError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-    return rows
-
-
 def _meta(directory: Path) -> tuple[dict[str, Any], str]:
     toml = directory / "suite.toml"
     try:
@@ -165,7 +143,7 @@ def seal(suite_dir: Path, key: bytes, *, out: Path | None = None) -> str:
     suite_dir = Path(suite_dir)
     target = Path(out) if out is not None else suite_dir
     meta, toml_text = _meta(suite_dir)
-    items, fewshot = _jsonl(suite_dir / "items.jsonl"), _jsonl(suite_dir / "fewshot.jsonl")
+    items, fewshot = read_jsonl(suite_dir / "items.jsonl"), read_jsonl(suite_dir / "fewshot.jsonl")
     if not items:
         raise SealedError(f"{suite_dir / 'items.jsonl'}: no items to seal")
     canary = meta.get("canary") or new_canary()

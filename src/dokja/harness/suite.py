@@ -41,13 +41,19 @@ class Suite:
     @property
     def sha256(self) -> str:
         """Commitment to the exact item set, so a score can be tied to what was asked."""
-        digest = hashlib.sha256()
-        for item in self.items:
-            digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode() + b"\n")
-        return digest.hexdigest()
+        return commitment_of(self.items)
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
+def commitment_of(items: Iterable[dict[str, Any]]) -> str:
+    """SHA-256 over the items in order, each as canonical JSON and a newline: what a stage publishes for a suite."""
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """One object per line; a missing file is empty, a bad line is one error naming the file and line."""
     if not path.exists():
         return []
     items = []
@@ -160,7 +166,7 @@ def _read_items(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
         from .sealed import read_sealed  # its SealedError is a SuiteError: one line, naming the file
 
         return read_sealed(path)
-    return _jsonl(path / "items.jsonl"), _jsonl(path / "fewshot.jsonl")
+    return read_jsonl(path / "items.jsonl"), read_jsonl(path / "fewshot.jsonl")
 
 
 def _is_suite(path: Path) -> bool:
