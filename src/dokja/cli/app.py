@@ -15,6 +15,7 @@ from ..arena.errors import ArenaError
 from ..harness import SuiteError, bundled_suites, load_suite
 from ..models import ModelError
 from ..programme import Programme, ProgrammeError, load_programme
+from ..provenance.errors import CheckpointError
 from ..registry import RegistryError
 from ..stage import StageError
 from ..store import open_store
@@ -46,7 +47,7 @@ def main() -> None:
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
-USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError, ArenaError)
+USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError, ArenaError, CheckpointError)
 
 Db = Annotated[Optional[str], typer.Option("--db", envvar="DOKJA_DB",
                                            help="SQLAlchemy URL or SQLite file [default: .dokja/dokja.db]")]

@@ -49,25 +49,8 @@ def _library_dir(library: Path | None, cache: Path) -> Path:
     return library or cache / "provenance"
 
 
-def _readable(fn):
-    """A checkpoint that cannot be read is a user error like any other: one line, exit 2."""
-    import functools
-
-    from ..provenance.checkpoint import CheckpointError
-    from ..provenance.errors import ProvenanceError
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except CheckpointError as exc:
-            raise ProvenanceError(str(exc)) from None
-    return wrapper
-
-
 @provenance_app.command("check")
 @guarded
-@_readable
 def check(model: Annotated[str, typer.Argument(help="a registered model name, a checkpoint path or package:NAME")],
           as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False,
           layers: Annotated[int, typer.Option(help="blocks whose every neuron is compared")] = 4,
@@ -89,7 +72,6 @@ def check(model: Annotated[str, typer.Argument(help="a registered model name, a 
 
 @provenance_app.command("add")
 @guarded
-@_readable
 def add(name: Annotated[str, typer.Argument(help="the entry's name, e.g. Qwen2.5-0.5B")],
         path: Annotated[str, typer.Argument(help="checkpoint: HF directory, .safetensors, .gguf or package:NAME")],
         alias: Annotated[list[str], typer.Option(help="another name a model card may give as base_model")] = [],

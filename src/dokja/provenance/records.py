@@ -57,17 +57,12 @@ def check_model(session: Session, name: str, location: str, *, cache, library_di
     """Fingerprint one checkpoint, judge it against every library entry, and keep the verdict."""
     from ..models import ModelError, resolve
     from . import library as lib
-    from .checkpoint import CheckpointError
-    from .errors import ProvenanceError
     from .fingerprint import take
     from .verdict import check
 
     where = resolve(location, cache)
     if where.kind == "endpoint":
         raise ModelError(f"{name}: an endpoint has no weights to check; register its checkpoint instead")
-    try:
-        verdict = check(take(where.path, name=name, layers=layers), lib.entries(library_dir), lib.null(library_dir))
-    except CheckpointError as exc:
-        raise ProvenanceError(str(exc)) from None
+    verdict = check(take(where.path, name=name, layers=layers), lib.entries(library_dir), lib.null(library_dir))
     record_check(session, verdict, location=location, model_id=model_id)
     return verdict
