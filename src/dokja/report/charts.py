@@ -189,6 +189,14 @@ def _plot_axes(fig, left_pt: float, bottom_in: float, plot_in: float, height: fl
     return fig.add_axes((left, bottom_in / height, 1 - left - 0.02, plot_in / height))
 
 
+def _open_frame(ax, **grid) -> None:
+    """The bar charts' frame: a light vertical grid behind the bars, no spines but the baseline."""
+    ax.grid(axis="x", color=GRID, linewidth=0.8, **grid)
+    ax.set_axisbelow(True)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+
+
 def points_chart(
     teams: Sequence[Mapping[str, Any]],
     scheme: Mapping[str, Any],
@@ -259,10 +267,7 @@ def points_chart(
         ax.set_yticks(range(n), labels)
         ax.tick_params(axis="y", length=0, pad=8)
         ax.xaxis.set_major_locator(MultipleLocator(10 if max_points <= 150 else 50))
-        ax.grid(axis="x", color=GRID, linewidth=0.8)
-        ax.set_axisbelow(True)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
+        _open_frame(ax)
         ax.set_xlabel(f"Points · 점수 (max {max_points:g} · 만점 {max_points:g})", fontsize=9, color=MUTED)
         return _to_svg(fig, "chart-points", "Points by component per team · 팀별 부문 점수")
 
@@ -331,10 +336,7 @@ def ratio_chart(
         ax.tick_params(axis="y", length=0, pad=8)
         ax.xaxis.set_major_locator(MultipleLocator(0.2))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v * 100:.0f}%"))
-        ax.grid(axis="x", color=GRID, linewidth=0.8, zorder=0)
-        ax.set_axisbelow(True)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
+        _open_frame(ax, zorder=0)
         ax.set_xlabel("Ratio to the best eligible frontier model · 최고 적격 프런티어 모델 대비 비율",
                       fontsize=9, color=MUTED)
         return _to_svg(fig, "chart-ratios", "Frontier ratio per suite · 벤치마크별 프런티어 대비 비율")
@@ -449,10 +451,7 @@ def provenance_chart(rows: Sequence[Mapping[str, Any]]) -> str:
         ax.set_xlim(min(-0.1, min(_num(r.get("value")) or 0 for r in rows) - 0.05), 1.12)
         ax.set_yticks(range(len(rows)), labels)
         ax.tick_params(axis="y", length=0, pad=8, labelsize=9)
-        ax.grid(axis="x", color=GRID, linewidth=0.8, zorder=0)
-        ax.set_axisbelow(True)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
+        _open_frame(ax, zorder=0)
         ax.set_xlabel("Similarity to the closest library model · 가장 가까운 라이브러리 모델과의 유사도",
                       fontsize=9, color=MUTED)
         return _to_svg(fig, "chart-provenance", "Provenance: similarity against the null · 출처 검증: 유사도와 귀무분포")
