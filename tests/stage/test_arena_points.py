@@ -7,30 +7,11 @@ import pytest
 
 from dokja.arena.export import write_votes
 from dokja.arena.leaderboard import VoteRecord
-from dokja.programme import load_programme
-from dokja.programme.schema import Team
-from dokja.registry import add_model, add_team, import_programme, programme_row, stage_row, submit
 from dokja.report import render_stage_report
 from dokja.stage.gather import decide_from_store
 from dokja.stage.inputs import StageError
-from dokja.store import open_store
 
-PROGRAMME = """
-name = "Arena points test"
-[[stages]]
-id = "s1"
-name = "Stage 1"
-date = 2025-12-30
-keep = 1
-[suites]
-ministry = ["kobbq"]
-global_common = ["kobest_copa"]
-global_individual = ["kobest_copa"]
-[[references]]
-name = "Frontier"
-vendor = "V"
-released = 2025-09-01
-scores = { kobbq = 0.6, kobest_copa = 0.8 }
+ARENA = """
 [arena]
 points = "linear"
 ties = "half"
@@ -38,19 +19,9 @@ ties = "half"
 
 
 @pytest.fixture
-def store(tmp_path, smollm2_dir, cache):
-    sessions = open_store(f"sqlite:///{tmp_path / 'a.db'}")
-    (tmp_path / "p.toml").write_text(PROGRAMME, encoding="utf-8")
-    with sessions.begin() as s:
-        import_programme(s, load_programme(tmp_path / "p.toml"), PROGRAMME, cache=cache)
-        srow = stage_row(s, programme_row(s), None)
-        for key in ("alpha", "beta"):
-            add_team(s, Team.model_validate({"id": key, "name": key.title(), "members": [
-                {"name": "Kim", "role": "lead"}, {"name": "Lee", "role": "student"}]}))
-            add_model(s, f"{key}-model", str(smollm2_dir), cache=cache)
-            submit(s, key, srow, f"{key}-model")
+def store(tmp_path, two_teams):
     (tmp_path / "e.csv").write_text("team,expert\nalpha,20\nbeta,20\n")
-    return sessions
+    return two_teams(keep=1, extra=ARENA)
 
 
 def test_user_points_follow_the_arena_ratings(store, tmp_path):

@@ -3,33 +3,11 @@ checkpoint-hash match; a reviewer's note with a verdict stands over the automati
 
 from __future__ import annotations
 
-from dokja.programme import load_programme
 from dokja.provenance import library as lib
 from dokja.provenance.records import add_note, gate_view, record_check
 from dokja.provenance.verdict import check
-from dokja.registry import add_model, import_programme, programme_row, stage_row, submit
-from dokja.programme.schema import Team
 from dokja.stage.gather import decide_from_store, independence
 from dokja.stage.inputs import Finding
-from dokja.store import open_store
-
-PROGRAMME = """
-name = "Gate test"
-[[stages]]
-id = "s1"
-name = "Stage 1"
-date = 2025-12-30
-keep = 2
-[suites]
-ministry = ["kobbq"]
-global_common = ["kobest_copa"]
-global_individual = ["kobest_copa"]
-[[references]]
-name = "Frontier"
-vendor = "V"
-released = 2025-09-01
-scores = { kobbq = 0.6, kobest_copa = 0.8 }
-"""
 
 
 def _copy_verdict(name: str) -> dict:
@@ -52,19 +30,9 @@ def test_independence_combines_findings_hash_and_provenance():
     assert not independence(Finding(True), "Ref", cleared).passed
 
 
-def test_stage_decision_uses_stored_verdicts_and_reviewer_notes(tmp_path, smollm2_dir, cache):
-    sessions = open_store(f"sqlite:///{tmp_path / 'd.db'}")
-    (tmp_path / "p.toml").write_text(PROGRAMME, encoding="utf-8")
-    spec = load_programme(tmp_path / "p.toml")
+def test_stage_decision_uses_stored_verdicts_and_reviewer_notes(tmp_path, two_teams):
+    sessions = two_teams(keep=2)
     with sessions.begin() as s:
-        import_programme(s, spec, PROGRAMME, cache=cache)
-        srow = stage_row(s, programme_row(s), None)
-        from dokja.registry import add_team
-        for key in ("alpha", "beta"):
-            add_team(s, Team.model_validate({"id": key, "name": key.title(), "members": [
-                {"name": "Kim", "role": "lead"}, {"name": "Lee", "role": "student"}]}))
-            add_model(s, f"{key}-model", str(smollm2_dir), cache=cache)
-            submit(s, key, srow, f"{key}-model")
         record_check(s, _copy_verdict("alpha-model"))
     (tmp_path / "e.csv").write_text("team,expert\nalpha,30\nbeta,20\n")
     (tmp_path / "u.csv").write_text("team,user\nalpha,20\nbeta,10\n")
