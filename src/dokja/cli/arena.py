@@ -74,7 +74,7 @@ def leaderboard(db_url: Db = None,
     from ..arena.service import votes_from_store
     from ..store import open_store
 
-    with open_store(db_url).begin() as session:
+    with open_store(db_url, create=False).begin() as session:
         records = votes_from_store(session)
     lb = compute_leaderboard(records, ties=ties, interval=interval, category=category, style=style)
     if as_json:

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .app import Db, console, guarded
+from .app import Db, console, guarded, out_path
 
 arena_data_app = typer.Typer(help="The arena's votes: anonymised export, and the leaderboard recomputed from it.",
                              no_args_is_help=True)
@@ -32,7 +32,8 @@ def export(out: Annotated[Path, typer.Option("--out", help="votes.csv or votes.j
     from ..arena.service import votes_from_store
     from ..store import open_store
 
-    with open_store(db_url).begin() as session:
+    out_path(out)
+    with open_store(db_url, create=False).begin() as session:
         records = votes_from_store(session)
     n = write_votes(records, out)
     counted = sum(1 for r in records if not (r.flagged or r.reveals_identity))

@@ -24,9 +24,15 @@ def _fmt(x) -> str:
     return "—" if x is None else f"{x:.3f}"
 
 
-def print_verdict(verdict: dict) -> None:
-    table = Table("component", "verdict", "closest", "similarity", "threshold", "null (mean ± sd, max, n)",
-                  "evidence", title=f"{verdict['model']}: {verdict['summary']}")
+def print_verdict(verdict: dict, wide: bool = False) -> None:
+    """Per component; at 80 columns the null and the evidence follow the table as lines of their own."""
+    from rich.markup import escape
+
+    table = Table("component", "verdict", "similarity", "threshold", title=f"{verdict['model']}: {verdict['summary']}")
+    if wide:
+        table.add_column("null (mean ± sd, max, n)")
+        table.add_column("evidence")
+    notes = []
     for c in verdict["components"]:
         mark = f"[red]derived from {c['source']}[/]" if c["verdict"] == "derived" else "[green]independent[/]"
         null = c.get("null") or {}
@@ -38,9 +44,15 @@ def print_verdict(verdict: dict) -> None:
         evidence = "; ".join(x for x in (c.get("tensors", ""), c.get("note", "")) if x)
         if c.get("p_value") is not None:
             evidence += f"; p = {c['p_value']:.2g}"
-        table.add_row(f"{c['component']} {c['label_ko']}", mark, c.get("closest") or "—", value,
-                      _fmt(c.get("threshold")), null_text, evidence)
+        closest = f"closest {c['closest']}; " if c.get("closest") else ""
+        row = [f"{c['component']} {c['label_ko']}", mark, value, _fmt(c.get("threshold"))]
+        table.add_row(*(row + [null_text, evidence] if wide else row))
+        notes.append(f"  [bold]{c['component']}[/]: {escape(closest)}null {null_text}"
+                     + (f"; {escape(evidence)}" if evidence else ""))
     console.print(table)
+    if not wide:
+        for line in notes:
+            console.print(line, highlight=False)
     outcome = "[green]passes[/] the independence gate" if verdict["passed"] else "[red]fails[/] the independence gate"
     console.print(f"{verdict['model']} {outcome} · 독립성 검증 {'통과' if verdict['passed'] else '불통과'}")
 
@@ -54,7 +66,8 @@ def _library_dir(library: Path | None, cache: Path) -> Path:
 def check(model: Annotated[str, typer.Argument(help="a registered model name, a checkpoint path or package:NAME")],
           as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False,
           layers: Annotated[int, typer.Option(help="blocks whose every neuron is compared")] = 4,
-          library: Library = None, db_url: Db = None, cache: Cache = Path(".dokja")) -> None:
+          library: Library = None, db_url: Db = None, cache: Cache = Path(".dokja"),
+          wide: Annotated[bool, typer.Option("--wide", help="null and evidence as table columns")] = False) -> None:
     """Per component, "independent" or "derived from X", with the similarity, threshold and null; stored."""
     from ..provenance.records import check_model
 
@@ -67,7 +80,7 @@ def check(model: Annotated[str, typer.Argument(help="a registered model name, a 
     if as_json:
         console.print_json(json.dumps(verdict, default=str))
     else:
-        print_verdict(verdict)
+        print_verdict(verdict, wide=wide)
 
 
 @provenance_app.command("add")
@@ -110,6 +123,6 @@ def note(model: Annotated[str, typer.Argument(help="the model the note is about"
     """Attach a reviewer's note to a model's provenance (kept with the verdict, shown in the report)."""
     from ..provenance.records import add_note
 
-    with open_store(db_url).begin() as session:
+    with open_store(db_url, create=False).begin() as session:
         add_note(session, model, text, passed=passed, reviewer=reviewer)
     console.print(f"[green]✓[/] note on {model}" + ("" if passed is None else f" ({'pass' if passed else 'fail'})"))

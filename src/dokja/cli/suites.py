@@ -22,7 +22,7 @@ def suite_compare(model_a: str, model_b: str, suite: str,
     """Compare two models on the same items of a suite (McNemar for 0/1 scores, else a paired bootstrap)."""
     from ..harness.compare import compare_runs, latest_run
 
-    with open_store(db_url).begin() as session:
+    with open_store(db_url, create=False).begin() as session:
         result = compare_runs(session, latest_run(session, model_a, suite).id, latest_run(session, model_b, suite).id,
                               metric=metric, alpha=alpha)
     table = Table("model", result["metric"], "items", title=f"{suite} — {result['method']}")

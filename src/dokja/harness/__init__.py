@@ -2,7 +2,7 @@
 
 from .compare import compare_runs
 from .runner import RunOutcome, evaluate, register_suite, summarise
-from .suite import Suite, SuiteError, bundled_suites, load_suite
+from .suite import Suite, SuiteError, bundled_suites, check_programme_suites, check_suite_names, load_suite
 
-__all__ = ["RunOutcome", "Suite", "SuiteError", "bundled_suites", "compare_runs", "evaluate", "load_suite",
+__all__ = ["RunOutcome", "Suite", "SuiteError", "bundled_suites", "check_programme_suites", "check_suite_names", "compare_runs", "evaluate", "load_suite",
            "register_suite", "summarise"]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..models import open_backend
 from ..programme import Programme
+from ..registry import verify_checkpoint
 from ..store import schema as db
 from .runner import evaluate
 from .suite import load_suite
@@ -40,6 +41,7 @@ def evaluate_models(sessions: sessionmaker[Session], models: list[db.Model], sui
         for model in models:
             if only_model and model.name != only_model:
                 continue
+            verify_checkpoint(model, cache_dir)
             backend = cache(partial(open_backend, model.location, name=model.name, chat=model.chat, cache=cache_dir))
             for suite in suites:
                 judge = judges.get(suite.id)

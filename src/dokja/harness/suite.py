@@ -178,6 +178,24 @@ def _is_suite(path: Path) -> bool:
         return False
 
 
+def check_suite_names(names: Iterable[str], where: str = "suites") -> None:
+    """Every named suite can be found (a sealed one without opening it), so a programme file naming an unknown
+    suite is refused when it is recorded, not at evaluation."""
+    for name in names:
+        path = _locate(name)
+        if path is None or not _is_suite(path):
+            raise SuiteError(f"{where}: unknown suite {name!r} (known: {', '.join(bundled_suites())}; "
+                             "or a suite file or folder by path)")
+
+
+def check_programme_suites(spec, where: str) -> None:
+    """Every suite a programme names (by component, and the safety gate's) can be found."""
+    for component in ("ministry", "global_common", "global_individual"):
+        check_suite_names(getattr(spec.suites, component), f"{where}: suites.{component}")
+    if spec.gates.safety_suite:
+        check_suite_names([spec.gates.safety_suite], f"{where}: gates.safety_suite")
+
+
 def bundled_suites() -> list[str]:
     """Ids of the bundled and imported suites (directories and suite files)."""
     found = set()

@@ -60,8 +60,9 @@ class TransformersModel:
                     str(path), dtype=dtype or pick_dtype(self.device), attn_implementation="sdpa")
             except ValueError:  # an architecture without SDPA: its default attention
                 self.model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype or pick_dtype(self.device))
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"{path}: cannot load model ({str(exc).splitlines()[0]})") from None
+        except Exception as exc:  # loaders raise many kinds on damaged files (OSError, SafetensorError, ...)
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{path}: cannot load model ({detail})") from None
         self.model.to(self.device).eval()
         self.chat = chat and bool(self.tokenizer.chat_template)
         self.max_length = max_length or window_of(self.model.config, self.tokenizer)

