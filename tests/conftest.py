@@ -61,3 +61,42 @@ def smollm2_gguf(cache) -> Path:
     from dokja.models import resolve
 
     return Path(resolve("package:smollm2-135m-instruct", cache).path)
+
+
+def stage_inputs(spec: dict, teams: dict[str, dict], refs: list[dict], *, user_source: str = "csv",
+                 votes=(), decided_at: str = "2025-12-30T09:00:00Z"):
+    """A `StageInputs` made by hand for the pure decision: `teams` maps id → {"scores": {suite: [item scores]},
+    "expert", "user", optional "name", "name_ko", "target", "evidence"}; `refs` are reference dicts with
+    published scores, or "scores": {suite: [item scores]} for references that were run."""
+    from dokja.programme.schema import Programme
+    from dokja.stage.records import (ArenaUsed, Evidence, ItemScore, ReferenceEntry, RunUsed, StageInputs,
+                                     SuiteUsed, TeamEntry)
+
+    programme = Programme.model_validate(spec)
+
+    def runs(scores: dict) -> dict:
+        return {s: RunUsed(run_id=n, suite=s, metric="acc", limit=None, num_fewshot=0, commitment="c" * 64,
+                           config_hash="h" * 64, items=tuple(ItemScore(item=str(i), score=v)
+                                                             for i, v in enumerate(values)))
+                for n, (s, values) in enumerate(scores.items(), 1)}
+
+    entries = tuple(TeamEntry(id=key, name=t.get("name", key.title()), name_ko=t.get("name_ko", ""),
+                              target=t.get("target"), model=t.get("model", f"{key}-m"), model_sha256=None,
+                              runs=runs(t["scores"]), expert=t["expert"], user=t.get("user"),
+                              evidence=t.get("evidence", Evidence())) for key, t in teams.items())
+    references = tuple(ReferenceEntry(name=r["name"], vendor=r.get("vendor", "V"), released=r["released"],
+                                      published=r.get("published", {}), model=r.get("model"),
+                                      runs=runs(r.get("scores", {}))) for r in refs)
+    n_items = {s: max(len(v) for t in teams.values() for k, v in t["scores"].items() if k == s)
+               for s in programme.suites.all}
+    suites = tuple(SuiteUsed(id=s, title_en=s, component=programme.suites.component_of(s), metric="acc",
+                             commitment="c" * 64, n_items=n_items[s]) for s in programme.suites.all)
+    return StageInputs(programme=programme, programme_sha256="p" * 64, stage=programme.stages[0].id,
+                       decided_at=decided_at, teams=entries, references=references, suites=suites,
+                       user_source=user_source, arena=ArenaUsed(source="votes.csv", votes=tuple(votes))
+                       if user_source == "arena" else None)
+
+
+@pytest.fixture(scope="session")
+def make_inputs():
+    return stage_inputs

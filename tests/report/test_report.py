@@ -14,14 +14,6 @@ import pytest
 from dokja.report import render_stage_report, write_stage_report
 from dokja.report import charts
 
-SAMPLE = Path(__file__).with_name("sample_stage.json")
-
-
-@pytest.fixture(scope="module")
-def sample() -> dict:
-    return json.loads(SAMPLE.read_text(encoding="utf-8"))
-
-
 @pytest.fixture(scope="module")
 def page(sample) -> str:
     return render_stage_report(sample)
@@ -93,7 +85,7 @@ def test_decision_summary(sample, page):
     assert "Gate failed · 게이트 미통과: Safety · 안전성" in eliminated
 
 
-def test_teams_table_order_and_flags(page):
+def test_teams_table_order_and_flags(sample, page):
     table = page[page.index('id="teams"'): page.index('id="points-chart"')]
     text = text_of(table)
     names = ["Team Hanbit", "Team Arirang", "Team Saebyeok", "Team Haneul", "Team Baram", "Team Nuri"]
@@ -103,12 +95,13 @@ def test_teams_table_order_and_flags(page):
     assert "✓ Met 달성" in text or "✓ Met · 달성" in text
     assert "✗ Not met" in text and "미달" in text
     assert "✗ Fail" in text and "✓ Pass" in text
-    assert "89.7" in text and "98.2%" in text
+    hanbit = next(t for t in sample["teams"] if t["id"] == "hanbit")
+    assert f"{hanbit['total']:.1f}" in text and f"{hanbit['frontier_ratio']:.1%}" in text
 
 
 def test_charts_are_inline_svg_with_text_kept_as_text(page):
     found = svgs(page)
-    assert set(found) == {"chart-points", "chart-ratios", "chart-frontier"}
+    assert set(found) == {"chart-points", "chart-ratios", "chart-frontier", "chart-odds"}
     for svg in found.values():
         assert 'role="img"' in svg and "<title>" in svg
         assert "<text" in svg, "svg.fonttype none keeps labels as <text>"
@@ -137,9 +130,11 @@ def test_frontier_references_show_eligibility(page):
     assert "released 2024-11-01, before the window opened on 2025-06-30" in text
 
 
-def test_missing_suite_score_renders_as_dash(sample, page):
-    haneul = next(t for t in sample["teams"] if t["id"] == "haneul")
-    assert "gsm8k" not in haneul["suite_scores"], "fixture: Haneul did not run GSM8K"
+def test_missing_suite_score_renders_as_dash(sample):
+    data = copy.deepcopy(sample)
+    haneul = next(t for t in data["teams"] if t["id"] == "haneul")
+    del haneul["suite_scores"]["gsm8k"]  # a decision refuses this; a damaged file may still hold it
+    page = render_stage_report(data)
     assert "not run · 미실시" in svgs(page)["chart-ratios"]
     assert "—" in text_of(page[page.index('id="ratio-chart"'): page.index('id="suites"')])
 
@@ -148,7 +143,7 @@ def test_sparse_and_null_values_render(sample):
     data = copy.deepcopy(sample)
     team = data["teams"][0]
     team.update(total=None, frontier_ratio=None, meets_target=None, rank=None, outcome=None, reason=None)
-    team["points"] = {"ministry": None, "expert": float("nan"), "user": 20.0}
+    team["points"] = {"ministry": None, "expert": float("nan"), "user": 19.3}
     team["suite_scores"] = {"kobest_copa": {"score": None, "stderr": None, "ratio": None}}
     team["gates"] = {}
     data["teams"][1].pop("suite_scores")
@@ -161,7 +156,7 @@ def test_sparse_and_null_values_render(sample):
     assert "nan" not in text.lower().split()
     points_svg = svgs(out)["chart-points"]
     assert ">—</text>" in points_svg
-    assert points_svg.count(">20.0</text>") == 1, "the segment label only: no total invented from parts"
+    assert points_svg.count(">19.3</text>") == 1, "the segment label only: no total invented from parts"
 
 
 def test_minimal_input_renders():
@@ -209,3 +204,31 @@ def test_write_stage_report(sample, tmp_path):
 
 def test_text_width_estimate_is_pessimistic_for_hangul():
     assert charts.text_width_pt("한빛", 10) > charts.text_width_pt("ab", 10)
+
+
+def test_robustness_section_and_user_source(sample, page):
+    section = page[page.index('id="robustness"'):]
+    text = text_of(section[: section.index("</section>")])
+    assert "How sure each outcome is · 결과의 확실성" in text and "seed 0" in text
+    assert 'id="chart-odds"' in section
+    for team in sample["teams"]:
+        assert team["name"] in text
+    assert "User points were given by hand (a CSV file), not from the arena." in text_of(page)
+
+
+def test_a_near_tie_at_the_cut_is_flagged(make_inputs):
+    """Two teams one item apart at the cut line: the report names the close call in words."""
+    from dokja.stage import decide
+
+    spec = {"name": "P", "stages": [{"id": "s1", "name": "S", "date": "2025-12-30", "keep": 1}],
+            "suites": {"ministry": ["m"]}, "robustness": {"rounds": 200, "seed": 3}}
+    mixed = [1.0, 0.0] * 10
+    teams = {"a": {"scores": {"m": mixed[:19] + [1.0]}, "expert": 20.0, "user": 10.0},
+             "b": {"scores": {"m": mixed[1:] + [0.0]}, "expert": 20.0, "user": 10.0}}
+    refs = [{"name": "R", "released": __import__("datetime").date(2025, 9, 1), "published": {"m": 0.8}}]
+    d = decide(make_inputs(spec, teams, refs))
+    assert d.robustness.cut.p_flip > 0.1 and d.robustness.close_calls
+    assert "is eliminated or overtaken" in d.robustness.close_calls[0].text
+    assert d.robustness == decide(make_inputs(spec, teams, refs)).robustness, "seeded: reproducible"
+    out = render_stage_report(d.model_dump(mode="json"))
+    assert "⚠" in out and "resamples" in text_of(out)

@@ -1,4 +1,5 @@
-"""A store with one stage and two teams, alpha and beta, each submitting a copy of SmolLM2."""
+"""A store with one stage and two teams, alpha and beta, each submitting a copy of SmolLM2, evaluated for real on
+the first items of two suites."""
 
 from __future__ import annotations
 
@@ -8,6 +9,18 @@ from dokja.programme import load_programme
 from dokja.programme.schema import Team
 from dokja.registry import add_model, add_team, import_programme, programme_row, stage_row, submit
 from dokja.store import open_store
+
+
+def evaluate_all(sessions, cache):
+    """Every stage model on every suite with the programme's settings, as `dokja eval` does."""
+    from dokja.harness.campaign import evaluate_models, stage_models
+    from dokja.programme import Programme
+
+    with sessions.begin() as s:
+        prow = programme_row(s)
+        spec = Programme.model_validate(prow.config)
+        models = stage_models(s, prow, stage_row(s, prow, None))
+    evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache)
 
 PROGRAMME = """
 name = "Stage test"
@@ -20,6 +33,7 @@ keep = {keep}
 ministry = ["kobbq"]
 global_common = ["kobest_copa"]
 global_individual = ["kobest_copa"]
+limit = 3
 [[references]]
 name = "Frontier"
 vendor = "V"
@@ -32,7 +46,7 @@ scores = {{ kobbq = 0.6, kobest_copa = 0.8 }}
 def two_teams(tmp_path, smollm2_dir, cache):
     """`two_teams(keep, extra)`: the store's sessions, with `extra` TOML appended to the programme."""
 
-    def make(keep: int = 2, extra: str = ""):
+    def make(keep: int = 2, extra: str = "", evaluate: bool = True):
         text = PROGRAMME.format(keep=keep) + extra
         (tmp_path / "p.toml").write_text(text, encoding="utf-8")
         sessions = open_store(f"sqlite:///{tmp_path / 'stage.db'}")
@@ -44,6 +58,8 @@ def two_teams(tmp_path, smollm2_dir, cache):
                     {"name": "Kim", "role": "lead"}, {"name": "Lee", "role": "student"}]}))
                 add_model(s, f"{key}-model", str(smollm2_dir), cache=cache)
                 submit(s, key, srow, f"{key}-model")
+        if evaluate:
+            evaluate_all(sessions, cache)
         return sessions
 
     return make

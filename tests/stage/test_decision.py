@@ -1,83 +1,100 @@
+"""The pure decision: per-item scores → ratios to the eligible frontier → points → gates → ranking."""
+
 import datetime as dt
 
 import pytest
 
-from dokja.programme.schema import Programme
-from dokja.stage import Finding, ReferenceInput, Score, StageError, TeamInput, decide
+from dokja.stage import Finding, StageError, decide
+from dokja.stage.records import Evidence, Ruling
 
-SPEC = Programme.model_validate({
-    "name": "P", "stages": [{"id": "s1", "name": "Stage 1", "date": "2025-12-30", "keep": 2}],
-    "suites": {"ministry": ["m"], "global_common": ["g1", "g2"], "global_individual": ["i"]},
-    "gates": {"safety_suite": "m", "safety_min_score": 0.3},
-})
-STAGE = SPEC.stages[0]
-SUITES = {k: {"title_en": k, "metric": "acc", "n_items": 10} for k in ("m", "g1", "g2", "i")}
-NEW = ReferenceInput("New", "V", dt.date(2025, 8, 14), {"m": 0.8, "g1": 0.5, "g2": 0.4, "i": 0.6})
-OLD = ReferenceInput("Old", "V", dt.date(2024, 11, 1), {"m": 0.9, "g1": 0.9, "g2": 0.9, "i": 0.9})
+SPEC = {"name": "P", "stages": [{"id": "s1", "name": "Stage 1", "date": "2025-12-30", "keep": 2}],
+        "suites": {"ministry": ["m"], "global_common": ["g1", "g2"], "global_individual": ["i"]},
+        "gates": {"safety_suite": "m", "safety_min_score": 0.3}}
+NEW = {"name": "New", "released": dt.date(2025, 8, 14), "published": {"m": 0.8, "g1": 0.5, "g2": 0.4, "i": 0.6}}
+OLD = {"name": "Old", "released": dt.date(2024, 11, 1), "published": {"m": 0.9, "g1": 0.9, "g2": 0.9, "i": 0.9}}
 
 
-def team(key, scores, expert=30.0, user=20.0, **kw):
-    return TeamInput(id=key, name=key.title(), model=f"{key}-m", target="New",
-                     scores={k: Score(v, 0.01, 10, "acc") for k, v in scores.items()}, expert=expert, user=user, **kw)
+def items(p: float, n: int = 20) -> list[float]:
+    ones = round(p * n)
+    return [1.0] * ones + [0.0] * (n - ones)
 
 
-def test_old_reference_outside_window_does_not_set_the_frontier():
-    data = decide(SPEC, STAGE, [team("a", {"m": 0.8, "g1": 0.5, "g2": 0.4, "i": 0.6})], [NEW, OLD], SUITES)
-    eligible = {f["name"]: f["eligible"] for f in data["frontier"]}
-    assert eligible == {"New": True, "Old": False}
-    assert "before the window opened on 2025-06-30" in data["frontier"][1]["reason"]
-    best = {s["id"]: s["frontier_best"]["name"] for s in data["suites"]}
-    assert set(best.values()) == {"New"}
+def team(scores, expert=30.0, user=20.0, **kw):
+    return {"scores": {k: items(v) for k, v in scores.items()}, "expert": expert, "user": user, "target": "New", **kw}
 
 
-def test_points_follow_ratios_to_the_frontier():
-    scores = {"m": 0.4, "g1": 0.5, "g2": 0.2, "i": 0.3}
-    data = decide(SPEC, STAGE, [team("a", scores)], [NEW, OLD], SUITES)
-    p = data["teams"][0]["points"]
-    assert p["ministry"] == pytest.approx(10 * 0.4 / 0.8)
-    assert p["global_common"] == pytest.approx(20 * (1.0 + 0.5) / 2)
-    assert p["global_individual"] == pytest.approx(10 * 0.3 / 0.6)
-    assert data["teams"][0]["total"] == pytest.approx(p["benchmark"] + 30 + 20)
-    assert data["teams"][0]["frontier_ratio"] == pytest.approx((0.5 + 1.0 + 0.5) / 3)
-    assert data["teams"][0]["meets_target"] is False
+ALL = {"m": 0.8, "g1": 0.5, "g2": 0.4, "i": 0.6}
 
 
-def test_ratio_above_frontier_is_capped_for_points_but_reported():
-    scores = {"m": 1.0, "g1": 1.0, "g2": 0.8, "i": 0.6}
-    row = decide(SPEC, STAGE, [team("a", scores)], [NEW], SUITES)["teams"][0]
-    assert row["suite_scores"]["g2"]["ratio"] == pytest.approx(2.0)
-    assert row["points"]["global_common"] == pytest.approx(20)
-    assert row["meets_target"] is True
+def test_old_reference_outside_window_does_not_set_the_frontier(make_inputs):
+    d = decide(make_inputs(SPEC, {"a": team(ALL)}, [NEW, OLD]))
+    assert {f.name: f.eligible for f in d.frontier} == {"New": True, "Old": False}
+    assert "before the window opened on 2025-06-30" in d.frontier[1].reason
+    assert {s.frontier_best.name for s in d.suites} == {"New"}
 
 
-def test_gates_eliminate_whatever_the_score_and_keep_cuts_the_rest():
-    strong = {"m": 0.8, "g1": 0.5, "g2": 0.4, "i": 0.6}
-    teams = [
-        team("copier", strong, expert=35, user=25, independence=Finding(False, "vision encoder copied")),
-        team("unsafe", {**strong, "m": 0.1}),
-        team("first", strong),
-        team("second", {"m": 0.4, "g1": 0.25, "g2": 0.2, "i": 0.3}),
-        team("third", {"m": 0.35, "g1": 0.1, "g2": 0.1, "i": 0.1}),
-    ]
-    rows = {r["id"]: r for r in decide(SPEC, STAGE, teams, [NEW], SUITES)["teams"]}
-    assert rows["copier"]["outcome"] == "eliminated" and "independence" in rows["copier"]["reason"]
-    assert rows["unsafe"]["outcome"] == "eliminated" and "safety" in rows["unsafe"]["reason"]
-    assert rows["unsafe"]["gates"]["safety"]["note"] == "m 0.100 < 0.300"
-    assert [rows[k]["rank"] for k in ("first", "second", "third")] == [1, 2, 3]
-    assert [rows[k]["outcome"] for k in ("first", "second", "third")] == ["advance", "advance", "eliminated"]
+def test_points_follow_ratios_to_the_frontier(make_inputs):
+    d = decide(make_inputs(SPEC, {"a": team({"m": 0.4, "g1": 0.5, "g2": 0.2, "i": 0.3})}, [NEW, OLD]))
+    t = d.teams[0]
+    assert t.points.ministry == pytest.approx(10 * 0.4 / 0.8)
+    assert t.points.global_common == pytest.approx(20 * (1.0 + 0.5) / 2)
+    assert t.points.global_individual == pytest.approx(10 * 0.3 / 0.6)
+    assert t.total == pytest.approx(t.points.benchmark + 30 + 20)
+    assert t.frontier_ratio == pytest.approx((0.5 + 1.0 + 0.5) / 3)
+    assert t.meets_target is False
+    assert t.suite_scores["m"].n == 20 and t.suite_scores["m"].stderr == pytest.approx(0.1124, abs=1e-4)
 
 
-def test_missing_or_out_of_range_panel_points_are_refused():
-    with pytest.raises(StageError, match="no expert points for team 'a'"):
-        decide(SPEC, STAGE, [team("a", {}, expert=None)], [NEW], SUITES)
-    with pytest.raises(StageError, match="outside 0–25"):
-        decide(SPEC, STAGE, [team("a", {}, user=30)], [NEW], SUITES)
+def test_ratio_above_frontier_is_capped_for_points_but_reported(make_inputs):
+    t = decide(make_inputs(SPEC, {"a": team({"m": 1.0, "g1": 1.0, "g2": 0.8, "i": 0.6})}, [NEW])).teams[0]
+    assert t.suite_scores["g2"].ratio == pytest.approx(2.0)
+    assert t.points.global_common == pytest.approx(20)
+    assert t.meets_target is True
 
 
-def test_missing_suite_scores_earn_nothing_and_are_marked():
-    row = decide(SPEC, STAGE, [team("a", {"m": 0.8})], [NEW], SUITES)["teams"][0]
-    assert row["suite_scores"]["g1"]["score"] is None and row["suite_scores"]["g1"]["ratio"] is None
-    assert row["points"]["global_common"] == 0
+def test_gates_eliminate_whatever_the_score_and_keep_cuts_the_rest(make_inputs):
+    copied = Evidence(ruling=Ruling(passed=False, note="vision encoder copied"))
+    teams = {"copier": team(ALL, expert=35, user=25, evidence=copied), "unsafe": team({**ALL, "m": 0.1}),
+             "first": team(ALL), "second": team({"m": 0.4, "g1": 0.25, "g2": 0.2, "i": 0.3}),
+             "third": team({"m": 0.35, "g1": 0.1, "g2": 0.1, "i": 0.1})}
+    rows = {t.id: t for t in decide(make_inputs(SPEC, teams, [NEW])).teams}
+    assert rows["copier"].outcome == "eliminated" and "independence" in rows["copier"].reason
+    assert rows["unsafe"].outcome == "eliminated" and "safety" in rows["unsafe"].reason
+    assert rows["unsafe"].gates["safety"].note == "m 0.100 < 0.300"
+    assert [rows[k].rank for k in ("first", "second", "third")] == [1, 2, 3]
+    assert [rows[k].outcome for k in ("first", "second", "third")] == ["advance", "advance", "eliminated"]
+
+
+def test_out_of_range_points_are_refused(make_inputs):
+    with pytest.raises(StageError, match="user points for team 'a' are 30.0, outside 0–25"):
+        decide(make_inputs(SPEC, {"a": team(ALL, user=30)}, [NEW]))
+    with pytest.raises(StageError, match="no user points for team 'a'"):
+        decide(make_inputs(SPEC, {"a": team(ALL, user=None)}, [NEW]))
+
+
+def test_a_suite_with_no_eligible_reference_score_is_refused(make_inputs):
+    with pytest.raises(StageError, match="suite g2: no eligible frontier reference has a score"):
+        decide(make_inputs(SPEC, {"a": team(ALL)}, [{**NEW, "published": {"m": 0.8, "g1": 0.5, "i": 0.6}}, OLD]))
+
+
+def test_a_run_reference_scores_from_its_items(make_inputs):
+    run = {"name": "New", "released": dt.date(2025, 8, 14), "scores": {k: items(v) for k, v in ALL.items()}}
+    d = decide(make_inputs(SPEC, {"a": team(ALL)}, [run]))
+    assert d.suites[0].frontier_best.score == pytest.approx(0.8) and d.teams[0].frontier_ratio == pytest.approx(1)
+
+
+def test_same_inputs_give_byte_identical_decisions(make_inputs):
+    teams = {"a": team(ALL), "b": team({**ALL, "g1": 0.3})}
+    one, two = decide(make_inputs(SPEC, teams, [NEW])), decide(make_inputs(SPEC, teams, [NEW]))
+    assert one.canonical() == two.canonical() and one.sha256() == two.sha256()
+    later = decide(make_inputs(SPEC, teams, [NEW], decided_at="2026-01-01T00:00:00Z"))
+    assert later.canonical() != one.canonical() and later.generated_at == "2026-01-01T00:00:00Z"
+
+
+def test_decision_is_frozen(make_inputs):
+    d = decide(make_inputs(SPEC, {"a": team(ALL)}, [NEW]))
+    with pytest.raises(Exception):
+        d.teams[0].total = 100.0
 
 
 def test_panel_and_findings_csvs(tmp_path):
@@ -92,3 +109,16 @@ def test_panel_and_findings_csvs(tmp_path):
         read_points(tmp_path / "bad.csv", "expert")
     with pytest.raises(StageError, match="file not found"):
         read_findings(tmp_path / "missing.csv")
+
+
+def test_expert_rows_duplicated_or_unknown_are_refused_and_a_bom_is_read(tmp_path):
+    from dokja.stage import read_points
+
+    (tmp_path / "dup.csv").write_text("team,expert\na,30\nb,20\na,10\n")
+    with pytest.raises(StageError, match=r"dup.csv:4: team 'a' already given on line 2"):
+        read_points(tmp_path / "dup.csv", "expert", {"a", "b"})
+    (tmp_path / "who.csv").write_text("team,expert\na,30\nzeta,20\n")
+    with pytest.raises(StageError, match=r"who.csv:3: no team 'zeta' in this stage \(teams: a, b\)"):
+        read_points(tmp_path / "who.csv", "expert", {"a", "b"})
+    (tmp_path / "bom.csv").write_bytes("\ufeffteam,expert\na,30\n".encode())
+    assert read_points(tmp_path / "bom.csv", "expert", {"a"}) == {"a": 30.0}

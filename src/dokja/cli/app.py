@@ -280,23 +280,27 @@ def out_path(path: Path, option: str = "--out") -> Path:
     return path
 
 
-def print_decision(data: dict) -> None:
+def print_decision(decision) -> None:
+    """The decision's table: points, the frontier ratio and each team's outcome."""
+    stage = decision.stage
     table = Table("rank", "team", "bench", "expert", "user", "total", "frontier", "outcome",
-                  title=f"{data['stage']['name']} {data['stage']['name_ko']} — {data['stage']['date']}")
-    for t in data["teams"]:
-        p = t["points"]
-        ratio = f"{t['frontier_ratio']:.0%}" if t["frontier_ratio"] is not None else "—"
-        if t["outcome"] == "advance":
+                  title=f"{stage.name} {stage.name_ko} — {stage.date}")
+    for t in decision.teams:
+        p = t.points
+        ratio = f"{t.frontier_ratio:.0%}" if t.frontier_ratio is not None else "—"
+        if t.outcome == "advance":
             outcome = "[green]advance[/]"
         else:
-            failed = [name for name, gate in t["gates"].items() if not gate["passed"]]
+            failed = [name for name, gate in t.gates.items() if not gate.passed]
             outcome = f"[red]out[/]: {failed[0]} gate" if failed else "[red]out[/]: below the line"
-        table.add_row(str(t["rank"] or "—"), t["name"], f"{p['benchmark']:.1f}", f"{p['expert']:.1f}",
-                      f"{p['user']:.1f}", f"{t['total']:.1f}", ratio, outcome)
+        table.add_row(str(t.rank or "—"), t.name, f"{p.benchmark:.1f}", f"{p.expert:.1f}", f"{p.user:.1f}",
+                      f"{t.total:.1f}", ratio, outcome)
     console.print(table)
-    for ref in data["frontier"]:
-        mark = "[green]✓ frontier[/]" if ref["eligible"] else "[dim]✗ not frontier[/]"
-        console.print(f"  {mark} {ref['name']} ({ref['vendor']}): {ref['reason']}", highlight=False)
+    for ref in decision.frontier:
+        mark = "[green]✓ frontier[/]" if ref.eligible else "[dim]✗ not frontier[/]"
+        console.print(f"  {mark} {ref.name} ({ref.vendor}): {ref.reason}", highlight=False)
+    source = "the arena's ratings of " + decision.arena["source"] if decision.arena else "a CSV given by hand"
+    console.print(f"  user points from {source}", highlight=False)
 
 
 @stage_app.command("decide")
@@ -307,12 +311,18 @@ def stage_decide(expert: Annotated[Path, typer.Option(help="CSV: team,expert (po
                  votes: Annotated[Optional[Path], typer.Option(
                      help="arena votes export (CSV or JSONL) to rate instead of the store's own votes")] = None,
                  findings: Annotated[Optional[Path], typer.Option(help="CSV: team,passed,note (independence)")] = None,
-                 stage: StageOpt = None, db_url: Db = None) -> None:
-    """Turn scores into points against the frontier, apply the gates, rank, and decide who advances."""
-    from ..stage.gather import decide_from_store
+                 reason: Annotated[str, typer.Option(help="why the stage is decided again (needed when it "
+                                                          "already has a decision)")] = "",
+                 stage: StageOpt = None, db_url: Db = None, cache: Cache = Path(".dokja")) -> None:
+    """Gather the stage's inputs, decide (pure), and record both, in one transaction."""
+    from ..stage import OfficeFiles, decide_stage
 
-    print_decision(decide_from_store(open_store(db_url, create=False), stage, expert, user, findings, votes=votes,
-                                     version=__version__))
+    files = OfficeFiles(expert=expert, user=user, findings=findings, votes=votes)
+    number, decision = decide_stage(open_store(db_url, create=False), stage, files, reason=reason,
+                                    version=__version__, cache=cache)
+    print_decision(decision)
+    console.print(f"[green]✓[/] decision {number} recorded (sha256 {decision.sha256()[:16]}…"
+                  + (f", supersedes decision {decision.supersedes}" if decision.supersedes else "") + ")")
 
 
 @app.command()

@@ -14,7 +14,7 @@ from ..models import materialise_gguf, resolve
 from ..programme import Programme, load_programme
 from ..registry import import_programme, stage_row
 from ..report import write_stage_report
-from ..stage.gather import decide_from_store
+from ..stage import OfficeFiles, decide_stage
 from ..store import open_store
 from ..store import schema as db
 
@@ -105,9 +105,10 @@ def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Consol
                   f"({spec.suites.limit or 'all'} items each; finished items are kept and skipped)")
     evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console)
     console.print("4/5 deciding the stage (user points from the arena votes)")
-    data = decide_from_store(sessions, None, DATA / "expert.csv", None, DATA / "findings.csv",
-                             votes=DATA / "votes.csv", version=__import__("dokja").__version__)
-    print_decision(data)
-    report = write_stage_report(data, workdir / f"report-{data['stage']['id']}.html")
+    files = OfficeFiles(expert=DATA / "expert.csv", findings=DATA / "findings.csv", votes=DATA / "votes.csv")
+    _, decision = decide_stage(sessions, None, files, reason="the demo decided again", cache=cache,
+                               version=__import__("dokja").__version__)
+    print_decision(decision)
+    report = write_stage_report(decision.model_dump(mode="json"), workdir / f"report-{decision.stage.id}.html")
     console.print(f"5/5 report written to [bold]{report}[/] in {time.monotonic() - started:.0f} s")
     return report

@@ -61,14 +61,26 @@ Scored = tuple[dict, dict]  # (metrics, detail); a failed item has no metrics an
 def run_config(suite: Suite, limit: int | None, num_fewshot: int) -> dict:
     """What decides the results; scorer settings only appear when they differ from the default, so runs
     recorded before they existed keep their identity."""
-    config = {"suite_sha256": suite.sha256, "limit": limit, "num_fewshot": num_fewshot, "harness": HARNESS_VERSION}
-    scorer = suite.meta.get("scorer")
+    return config_of(suite.sha256, suite.meta, limit, num_fewshot)
+
+
+def config_of(suite_sha256: str, meta: dict, limit: int | None, num_fewshot: int) -> dict:
+    config = {"suite_sha256": suite_sha256, "limit": limit, "num_fewshot": num_fewshot, "harness": HARNESS_VERSION}
+    scorer = meta.get("scorer")
     if scorer not in (None, "loglikelihood", "exact_match", "numeric"):
         config["scorer"] = scorer
     for key in ("regex", "judge", "description"):
-        if suite.meta.get(key):
-            config[key] = suite.meta[key]
+        if meta.get(key):
+            config[key] = meta[key]
     return config
+
+
+def run_settings(suite_sha256: str, meta: dict, limit: int | None, num_fewshot: int | None) -> tuple[dict, str]:
+    """A run's configuration and its hash under the programme's settings: the one rule that says which run
+    is the stage's (the evaluation makes it; the decision looks it up)."""
+    k = meta.get("num_fewshot", 0) if num_fewshot is None else num_fewshot
+    config = config_of(suite_sha256, meta, limit, k)
+    return config, hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
 def _failed(method: str, reason: str, **detail) -> Scored:
@@ -195,9 +207,8 @@ def evaluate(sessions: sessionmaker[Session], model: db.Model, suite: Suite, bac
     again by the next call; the run itself always finishes."""
     if suite.meta.get("scorer") == "rubric" and judge is None:
         raise SuiteError(f"suite {suite.id}: the rubric scorer needs a judge model (judge.model)")
-    k = suite.meta.get("num_fewshot", 0) if num_fewshot is None else num_fewshot
-    config = run_config(suite, limit, k)
-    config_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+    config, config_hash = run_settings(suite.sha256, suite.meta, limit, num_fewshot)
+    k = config["num_fewshot"]
     chosen = suite.items[:limit] if limit else suite.items
     with sessions.begin() as session:
         suite_row = register_suite(session, suite)

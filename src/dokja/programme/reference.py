@@ -14,7 +14,7 @@ from .schema import Programme
 TABLES: dict[str, str] = {"Programme": "(top level)", "Scheme": "[scheme]", "Frontier": "[frontier]",
                           "Gates": "[gates]", "Stage": "[[stages]]", "Suites": "[suites]", "Team": "[[teams]]",
                           "Member": "[[teams.members]]", "Model": "[[models]]", "Reference": "[[references]]",
-                          "Arena": "[arena]"}
+                          "Arena": "[arena]", "Robustness": "[robustness]"}
 
 
 class UndocumentedField(ValueError):

@@ -53,6 +53,8 @@ class Gates(Strict):
     safety_suite: str | None = Field(None, description="the suite whose score decides the safety gate; none: "
                                      "no safety gate")
     safety_min_score: float = Field(0.0, ge=0, le=1, description="the lowest passing score on `safety_suite`")
+    require_evidence: bool = Field(False, description="fail the independence gate of a team with no evidence at "
+                                   "all (no provenance check, no reviewer finding)")
 
 
 class Arena(Strict):
@@ -82,6 +84,10 @@ class Arena(Strict):
                                                        "ranks) are computed")
     style: bool = Field(False, description="use the style-controlled ratings (answer length and markdown as "
                         "covariates), so formatting alone earns no points")
+    convention: Literal["mle", "arena-ridge"] = Field(
+        "mle", description="mle: maximum likelihood, and no finite rating for a model that never lost (or never "
+        "won); arena-ridge: the published arena notebook's ridge-penalised logistic regression (C = 1), to "
+        "reproduce a leaderboard computed that way (half-win ties, no style control)")
 
     @model_validator(mode="after")
     def reference_for_win_rate(self) -> "Arena":
@@ -89,7 +95,28 @@ class Arena(Strict):
             raise ValueError("points = \"win_rate\" needs a `reference` model")
         if self.style and self.ties != "half":
             raise ValueError("style = true uses the half-win convention; set ties = \"half\"")
+        if self.convention == "arena-ridge" and (self.ties != "half" or self.style):
+            raise ValueError("convention = \"arena-ridge\" is the plain half-win fit; set ties = \"half\" and "
+                             "style = false")
         return self
+
+
+class Robustness(Strict):
+    """How sure each elimination is: a seeded joint bootstrap over benchmark items (paired across models within
+    each suite) and arena votes, and an optional pre-registered rule."""
+
+    rounds: int = Field(200, ge=0, description="bootstrap replicates of the whole decision; 0: none computed")
+    seed: int = Field(0, description="the published seed, so anyone gets the same probabilities")
+    min_probability: float | None = Field(None, ge=0, le=1, description="pre-registered rule: an elimination "
+                                          "stands only where its probability is at least this; otherwise the "
+                                          "decision says more evaluation is needed")
+
+    @field_validator("rounds")
+    @classmethod
+    def none_or_enough(cls, rounds: int) -> int:
+        if rounds == 1:
+            raise ValueError("rounds must be 0 (none) or at least 2")
+        return rounds
 
 
 class Stage(Strict):
@@ -188,6 +215,7 @@ class Programme(Strict):
     models: list[Model] = Field([], description="the models (`[[models]]`)")
     references: list[Reference] = Field([], description="the frontier references (`[[references]]`)")
     arena: Arena = Field(Arena(), description="how arena ratings become user points (`[arena]`)")
+    robustness: Robustness = Field(Robustness(), description="how sure each elimination is (`[robustness]`)")
 
     @field_validator("teams", "models", "references")
     @classmethod

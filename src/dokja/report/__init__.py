@@ -17,6 +17,8 @@ from typing import Any, Mapping
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .odds import odds_chart, odds_view
+
 from . import charts
 from .charts import COMPONENTS, FONT_FAMILY, gate_label, team_colour
 
@@ -275,6 +277,9 @@ def render_stage_report(data: Mapping[str, Any]) -> str:
     view = _view(data)
     view["provenance"] = _provenance_view(data.get("provenance"))
     view["arena"] = data.get("arena") if isinstance(data.get("arena"), Mapping) else None
+    view["odds"] = odds_view(data.get("robustness"), view["teams"], data.get("verdicts"))
+    view["user_source"] = _text(data.get("user_source"))
+    view["signing_key"] = _text(data.get("signing_key"))
     chart_rows = [{"label": f"{m['model'] or m['team_name']} · {c['component']}", "value": c["value"], "threshold": c["threshold"],
                    "null": c["null"], "derived": c["verdict"] == "derived"}
                   for m in view["provenance"] for c in m["components"]]
@@ -282,6 +287,7 @@ def render_stage_report(data: Mapping[str, Any]) -> str:
         "provenance": charts.provenance_chart(chart_rows),
         "points": charts.points_chart(view["teams"], data.get("scheme") or {}, keep=view["stage"]["keep"]),
         "ratios": charts.ratio_chart(view["teams"], view["suites"], target=view["stage"]["target_ratio"]),
+        "odds": odds_chart(view["odds"]["teams"]) if view["odds"] else "",
         "frontier": charts.frontier_timeline(
             view["frontier"], view["stage"]["window_start"], view["stage"]["date"]
         ),

@@ -1,8 +1,11 @@
-"""The stage decision: pure functions from scores, points and findings to who advances."""
+"""The stage decision: typed inputs gathered read-only from the store, a pure `decide`, and the office verb."""
 
-from .decision import decide, eligible_references
-from .gather import stage_inputs
-from .inputs import Finding, ReferenceInput, Score, StageError, TeamInput, read_findings, read_points
+from .decision import decide, eligible_references, gate_failures
+from .gather import OfficeFiles, gather_inputs, latest_run
+from .inputs import Finding, StageError, read_findings, read_points
+from .record import decide_stage, replay
+from .records import Decision, StageInputs
 
-__all__ = ["Finding", "ReferenceInput", "Score", "StageError", "TeamInput", "decide", "eligible_references",
-           "read_findings", "read_points", "stage_inputs"]
+__all__ = ["Decision", "Finding", "OfficeFiles", "StageError", "StageInputs", "decide", "decide_stage",
+           "eligible_references", "gate_failures", "gather_inputs", "latest_run", "read_findings", "read_points",
+           "replay"]

@@ -1,15 +1,38 @@
-"""The stage decision: scores → frontier ratios → points → gates → ranking → who advances. Pure."""
+"""The stage decision: per-item scores → suite scores → frontier ratios → points → gates → ranking. Pure.
+
+`decide(inputs)` reads nothing but its argument and returns a typed `Decision`; equal inputs give a
+byte-identical decision (canonical JSON), which is what `dokja verify` recomputes.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
+import statistics
+from typing import Any
 
 from ..programme import COMPONENTS, Programme, Stage, frontier_window
-from .inputs import ReferenceInput, StageError, TeamInput
+from .gates import independence_gate, safety_gate
+from .inputs import StageError
+from .records import (Decision, FrontierBest, FrontierRow, Gate, Points, ReferenceEntry, RunUsed, StageInputs,
+                      StageRow, SuiteRow, SuiteScore, TeamResult, finite)
 
 
-def eligible_references(refs: list[ReferenceInput], stage: Stage, months: int) -> list[dict]:
+def run_score(run: RunUsed) -> tuple[float, float | None, int]:
+    """Mean, standard error (sample sd over √n, as lm-evaluation-harness) and n of a run's item scores."""
+    values = [i.score for i in run.items]
+    if not values:
+        raise StageError(f"run {run.run_id} of {run.suite} has no scored items")
+    mean = math.fsum(values) / len(values)
+    stderr = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else None
+    return mean, stderr, len(values)
+
+
+def reference_scores(ref: ReferenceEntry) -> dict[str, float]:
+    """Published scores, overridden by the reference's own runs where the harness ran it."""
+    return {**ref.published, **{suite: run_score(run)[0] for suite, run in ref.runs.items()}}
+
+
+def eligible_references(refs, stage: Stage, months: int) -> list[FrontierRow]:
     """Each reference with whether it counts as frontier for this stage, and why."""
     start, end = frontier_window(stage.date, months)
     out = []
@@ -20,18 +43,18 @@ def eligible_references(refs: list[ReferenceInput], stage: Stage, months: int) -
             ok, why = False, f"released {ref.released}, after the stage date {end}"
         else:
             ok, why = True, f"released {ref.released}, within the window {start} – {end}"
-        out.append({"name": ref.name, "vendor": ref.vendor, "released": ref.released.isoformat(),
-                    "eligible": ok, "reason": why, "source": ref.source, "scores": dict(ref.scores)})
+        out.append(FrontierRow(name=ref.name, vendor=ref.vendor, released=ref.released.isoformat(), eligible=ok,
+                               reason=why, source=ref.source, scores=reference_scores(ref)))
     return out
 
 
-def frontier_best(refs: list[ReferenceInput], eligible: set[str], suite: str) -> tuple[str, float] | None:
-    """The eligible reference with the highest score on a suite, as (name, score)."""
-    scored = [(r.scores[suite], r.name) for r in refs if r.name in eligible and suite in r.scores]
+def frontier_best(frontier: list[FrontierRow], suite: str) -> FrontierBest | None:
+    """The eligible reference with the highest score on a suite."""
+    scored = [(f.scores[suite], f.name) for f in frontier if f.eligible and suite in f.scores]
     if not scored:
         return None
     score, name = max(scored)
-    return name, score
+    return FrontierBest(name=name, score=score)
 
 
 def _ratio(score: float | None, base: float | None) -> float | None:
@@ -40,7 +63,7 @@ def _ratio(score: float | None, base: float | None) -> float | None:
     return score / base
 
 
-def _check_points(value: float | None, cap: float, what: str, team: str) -> float:
+def _points_in(value: float | None, cap: float, what: str, team: str) -> float:
     if value is None:
         raise StageError(f"no {what} points for team {team!r}")
     if not 0 <= value <= cap:
@@ -48,94 +71,128 @@ def _check_points(value: float | None, cap: float, what: str, team: str) -> floa
     return value
 
 
-def decide(programme: Programme, stage: Stage, teams: list[TeamInput], refs: list[ReferenceInput],
-           suites: dict[str, dict], *, generated_at: str | None = None, version: str = "") -> dict:
-    """The whole decision as plain data: the report renders it and anyone can recompute it."""
-    if not teams:
-        raise StageError(f"stage {stage.id!r} has no teams with submissions")
-    scheme, rule = programme.scheme, programme.frontier
-    frontier = eligible_references(refs, stage, rule.window_months)
-    eligible = {f["name"] for f in frontier if f["eligible"]}
-    by_name = {r.name: r for r in refs}
-    suite_rows, best = [], {}
-    for suite in programme.suites.all:
-        component = programme.suites.component_of(suite)
-        found = frontier_best(refs, eligible, suite)
-        best[suite] = found[1] if found else None
-        meta = suites.get(suite, {})
-        suite_rows.append({"id": suite, "title_en": meta.get("title_en", suite), "title_ko": meta.get("title_ko", ""),
-                           "component": component, "metric": meta.get("metric", ""), "n_items": meta.get("n_items"),
-                           "frontier_best": {"name": found[0], "score": found[1]} if found else None})
+def _suite_rows(inputs: StageInputs, frontier: list[FrontierRow]) -> list[SuiteRow]:
     rows = []
-    for team in teams:
-        suite_scores, ratios = {}, {c: [] for c in COMPONENTS}
-        for suite in programme.suites.all:
-            component = programme.suites.component_of(suite)
-            got = team.scores.get(suite)
-            base = best[suite]
-            if component == "global_individual" and team.target:
-                if team.target not in by_name:
-                    raise StageError(f"team {team.id!r} targets {team.target!r}, which is not a frontier reference")
-                base = by_name[team.target].scores.get(suite, base)
-            ratio = _ratio(got.score if got else None, base)
-            ratios[component].append(ratio)
-            suite_scores[suite] = {"score": got.score if got else None, "stderr": got.stderr if got else None,
-                                   "n": got.n if got else 0, "metric": got.metric if got else "", "ratio": ratio}
-        points = {}
-        for component in COMPONENTS:
-            values = [min(r, rule.ratio_cap) if r is not None else 0.0 for r in ratios[component]]
-            points[component] = getattr(scheme, component) * (sum(values) / len(values)) if values else 0.0
-        points["benchmark"] = sum(points[c] for c in COMPONENTS)
-        points["expert"] = _check_points(team.expert, scheme.expert, "expert", team.id)
-        points["user"] = _check_points(team.user, scheme.user, "user", team.id)
-        headline = [r for c in ("ministry", "global_common") for r in ratios[c]]
-        frontier_ratio = sum(r or 0.0 for r in headline) / len(headline) if headline else None
-        gates = {}
-        if programme.gates.independence:
-            finding = team.independence
-            gates["independence"] = ({"passed": finding.passed, "note": finding.note} if finding else
-                                     {"passed": True, "note": "no finding recorded"})
-        if programme.gates.safety_suite:
-            got = team.scores.get(programme.gates.safety_suite)
-            floor = programme.gates.safety_min_score
-            passed = got is not None and got.score >= floor
-            note = (f"{programme.gates.safety_suite} {got.score:.3f} {'≥' if passed else '<'} {floor:.3f}" if got
-                    else f"{programme.gates.safety_suite} not evaluated")
-            gates["safety"] = {"passed": passed, "note": note}
-        rows.append({"id": team.id, "name": team.name, "name_ko": team.name_ko, "model": team.model,
-                     "target": team.target, "points": {k: round(v, 4) for k, v in points.items()},
-                     "total": round(points["benchmark"] + points["expert"] + points["user"], 4),
-                     "suite_scores": suite_scores, "frontier_ratio": frontier_ratio,
-                     "meets_target": frontier_ratio is not None and frontier_ratio >= rule.target_ratio,
-                     "gates": gates})
-    _rank(rows, stage.keep)
-    start, _ = frontier_window(stage.date, rule.window_months)
-    return {
-        "programme": {"name": programme.name, "name_ko": programme.name_ko},
-        "stage": {"id": stage.id, "name": stage.name, "name_ko": stage.name_ko, "date": stage.date.isoformat(),
-                  "keep": stage.keep, "window_start": start.isoformat(), "target_ratio": rule.target_ratio,
-                  "grievance_days": stage.grievance_days, "status": "decided"},
-        "scheme": scheme.model_dump(),
-        "frontier": frontier,
-        "suites": suite_rows,
-        "teams": rows,
-        "generated_at": generated_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "dokja_version": version,
-    }
+    for s in inputs.suites:
+        best = frontier_best(frontier, s.id)
+        if best is None:
+            raise StageError(f"suite {s.id}: no eligible frontier reference has a score, so no ratio can be "
+                             "computed; run a reference on it or give its published score")
+        rows.append(SuiteRow(id=s.id, title_en=s.title_en, title_ko=s.title_ko, component=s.component,
+                             metric=s.metric, n_items=s.n_items, commitment=s.commitment, frontier_best=best))
+    return rows
 
 
-def _rank(rows: list[dict], keep: int) -> None:
-    """Gate failures go out first; the rest rank by total, then benchmark points, then name; the top `keep` advance."""
-    failed = [r for r in rows if any(not g["passed"] for g in r["gates"].values())]
+def _team_scores(team, suites: list[SuiteRow], frontier: list[FrontierRow]) -> dict[str, SuiteScore]:
+    by_name = {f.name: f for f in frontier}
+    out = {}
+    for s in suites:
+        base = s.frontier_best.score
+        if s.component == "global_individual" and team.target:
+            if team.target not in by_name:
+                raise StageError(f"team {team.id!r} targets {team.target!r}, which is not a frontier reference")
+            base = by_name[team.target].scores.get(s.id, base)
+        run = team.runs.get(s.id)
+        if run is None:
+            raise StageError(f"team {team.id!r}: no finished run of {s.id} with the stage's settings")
+        mean, stderr, n = run_score(run)
+        out[s.id] = SuiteScore(score=mean, stderr=finite(stderr), n=n, metric=run.metric, ratio=_ratio(mean, base))
+    return out
+
+
+def team_result(inputs: StageInputs, team, suites: list[SuiteRow], frontier: list[FrontierRow],
+                user: float | None) -> dict[str, Any]:
+    """One team's scores, points and gates (rank and outcome come once every team is known)."""
+    programme, rule = inputs.programme, inputs.programme.frontier
+    scores = _team_scores(team, suites, frontier)
+    points = {}
+    for component in COMPONENTS:
+        values = [min(scores[s.id].ratio or 0.0, rule.ratio_cap) for s in suites if s.component == component]
+        points[component] = getattr(programme.scheme, component) * (math.fsum(values) / len(values)) if values else 0.0
+    points["benchmark"] = math.fsum(points[c] for c in COMPONENTS)
+    points["expert"] = _points_in(team.expert, programme.scheme.expert, "expert", team.id)
+    points["user"] = _points_in(user, programme.scheme.user, "user", team.id)
+    headline = [scores[s.id].ratio or 0.0 for s in suites if s.component in ("ministry", "global_common")]
+    ratio = math.fsum(headline) / len(headline) if headline else None
+    gates = {}
+    if programme.gates.independence:
+        gates["independence"] = independence_gate(team.evidence, require=programme.gates.require_evidence)
+    if programme.gates.safety_suite:
+        got = scores.get(programme.gates.safety_suite)
+        gates["safety"] = safety_gate(programme.gates.safety_suite, got.score if got else None,
+                                      programme.gates.safety_min_score)
+    rounded = {k: round(v, 4) for k, v in points.items()}
+    return {"id": team.id, "name": team.name, "name_ko": team.name_ko, "model": team.model,
+            "model_sha256": team.model_sha256, "target": team.target, "points": Points(**rounded),
+            "total": round(points["benchmark"] + points["expert"] + points["user"], 4), "suite_scores": scores,
+            "frontier_ratio": ratio, "meets_target": ratio is not None and ratio >= rule.target_ratio,
+            "gates": gates}
+
+
+def rank(rows: list[dict], keep: int) -> list[TeamResult]:
+    """Gate failures go out first; the rest rank by total, then benchmark points, then name; the top `keep`
+    advance."""
+    failed = [r for r in rows if any(not g.passed for g in r["gates"].values())]
     ranked = sorted((r for r in rows if r not in failed),
-                    key=lambda r: (-r["total"], -r["points"]["benchmark"], r["name"]))
+                    key=lambda r: (-r["total"], -r["points"].benchmark, r["name"]))
+    out = []
     for place, row in enumerate(ranked, 1):
-        row["rank"] = place
-        if place <= keep:
-            row["outcome"], row["reason"] = "advance", f"rank {place} of {len(ranked)}, within the {keep} kept"
-        else:
-            row["outcome"], row["reason"] = "eliminated", f"rank {place} of {len(ranked)}, below the {keep} kept"
-    for row in failed:
-        gates = ", ".join(name for name, g in row["gates"].items() if not g["passed"])
-        row["rank"], row["outcome"], row["reason"] = None, "eliminated", f"failed the {gates} gate"
-    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"]))
+        within = place <= keep
+        out.append(TeamResult(**row, rank=place, outcome="advance" if within else "eliminated",
+                              reason=f"rank {place} of {len(ranked)}, {'within' if within else 'below'} the "
+                                     f"{keep} kept"))
+    for row in sorted(failed, key=lambda r: r["name"]):
+        gates = ", ".join(name for name, g in row["gates"].items() if not g.passed)
+        out.append(TeamResult(**row, rank=None, outcome="eliminated", reason=f"failed the {gates} gate"))
+    return out
+
+
+def decide(inputs: StageInputs) -> Decision:
+    """The whole decision as a typed record, with how sure each elimination is: the report renders it and
+    anyone can recompute it."""
+    from .robustness import Placing, robustness, verdicts
+
+    core = decide_once(inputs)
+    rule = inputs.programme.robustness
+    if rule.rounds == 0:
+        return core
+    odds = robustness(inputs, lambda i: [Placing(team=t.id, rank=t.rank, advanced=t.outcome == "advance",
+                                                 total=t.total) for t in decide_once(i).teams],
+                      rounds=rule.rounds, seed=rule.seed)
+    return core.model_copy(update={"robustness": odds, "verdicts": verdicts(odds, rule.min_probability)})
+
+
+def decide_once(inputs: StageInputs) -> Decision:
+    """One decision of the inputs as they stand (no resampling)."""
+    from .arena_points import user_points_of
+
+    programme: Programme = inputs.programme
+    stage = programme.stage(inputs.stage)
+    if not inputs.teams:
+        raise StageError(f"stage {stage.id!r} has no teams with submissions")
+    frontier = eligible_references(inputs.references, stage, programme.frontier.window_months)
+    suites = _suite_rows(inputs, frontier)
+    user, arena = user_points_of(inputs)
+    rows = [team_result(inputs, t, suites, frontier, user[t.id]) for t in inputs.teams]
+    rank_rows = tuple(rank(rows, stage.keep))
+    start, _ = frontier_window(stage.date, programme.frontier.window_months)
+    provenance = tuple({"team": t.id, "team_name": t.name, "model": t.model,
+                        **t.evidence.provenance.model_dump(mode="json")}
+                       for t in inputs.teams if t.evidence.provenance is not None)
+    return Decision(
+        programme={"name": programme.name, "name_ko": programme.name_ko},
+        programme_sha256=inputs.programme_sha256, inputs_sha256=inputs.sha256(),
+        stage=StageRow(id=stage.id, name=stage.name, name_ko=stage.name_ko, date=stage.date.isoformat(),
+                       keep=stage.keep, window_start=start.isoformat(), target_ratio=programme.frontier.target_ratio,
+                       grievance_days=stage.grievance_days, status="decided"),
+        scheme=programme.scheme.model_dump(), frontier=tuple(frontier), suites=tuple(suites),
+        teams=rank_rows, provenance=provenance, user_source=inputs.user_source,
+        arena=arena, robustness=None, verdicts={t.id: t.outcome for t in rank_rows}, generated_at=inputs.decided_at, supersedes=inputs.supersedes,
+        reason=inputs.reason, dokja_version=inputs.version)
+
+
+def gate_failures(team: TeamResult) -> list[str]:
+    return [name for name, g in team.gates.items() if not g.passed]
+
+
+__all__ = ["Gate", "decide", "eligible_references", "frontier_best", "gate_failures", "rank", "run_score"]

@@ -1,135 +1,138 @@
-"""Reading a stage's inputs out of the store: the one place the decision touches the database."""
+"""Reading a stage's inputs out of the store, read-only: the one place the decision touches the database."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from ..harness.runner import summarise
-from ..provenance.records import gate_view
+from ..harness.runner import run_settings
+from ..programme import Programme
 from ..store import schema as db
-from .decision import decide
-from .inputs import Finding, ReferenceInput, Score, StageError, TeamInput, read_findings, read_points
+from .inputs import Finding, StageError, read_findings, read_points
+from .records import (ArenaUsed, Evidence, ItemScore, ProvenanceEvidence, ReferenceEntry, ReviewerNote, Ruling,
+                      RunUsed, StageInputs, SuiteUsed, TeamEntry)
 
 
-def latest_scores(session: Session, model_id: int, suite_keys: list[str]) -> dict[str, Score]:
-    """Each suite's primary metric from the model's most recent finished run on it."""
-    out = {}
-    for key in suite_keys:
-        run = session.scalars(select(db.Run).join(db.Suite).where(
-            db.Run.model_id == model_id, db.Suite.key == key, db.Run.status == "finished")
-            .order_by(db.Run.finished_at.desc(), db.Run.id.desc())).first()
-        if run is None:
-            continue
-        summary = summarise(session, run.id)
-        metric = run.suite.metric
-        if metric in summary:
-            out[key] = Score(summary[metric]["mean"], summary[metric]["stderr"], summary["n"], metric)
-    return out
+@dataclass(frozen=True)
+class OfficeFiles:
+    """What the office hands in beside the store: expert points, optional user points, findings, votes."""
+
+    expert: Path
+    user: Path | None = None
+    findings: Path | None = None
+    votes: Path | None = None
 
 
-def suite_meta(session: Session, keys: list[str]) -> dict[str, dict]:
-    out = {}
-    for row in session.scalars(select(db.Suite).where(db.Suite.key.in_(keys))):
-        runs = session.scalars(select(db.Run.n_items).where(db.Run.suite_id == row.id)).all()
-        out[row.key] = {"title_en": row.title_en, "title_ko": row.title_ko, "metric": row.metric,
-                        "n_items": max(runs) if runs else None}
-    return out
-
-
-def independence(finding: Finding | None, copied: str | None, provenance: dict | None) -> Finding | None:
-    """The independence gate's finding from its three sources: the reviewers' row, an exact checkpoint-hash
-    match with a reference, and the stored provenance verdict (with any reviewer's note standing over it)."""
-    notes, passed = [], finding.passed if finding else True
-    if copied:
-        notes.append(f"checkpoint SHA-256 identical to frontier reference {copied}")
-        passed = False
-    if provenance is not None:
-        notes.append(f"provenance: {provenance['summary']}")
-        notes += [f"reviewer{' ' + n['reviewer'] if n['reviewer'] else ''}: {n['note']}" for n in provenance["notes"]]
-        if provenance["passed"] is False:
-            passed = False
-    if finding and finding.note:
-        notes.append(finding.note)
-    if finding is None and not notes:
+def latest_run(session: Session, model: db.Model, suite: db.Suite, spec: Programme) -> RunUsed | None:
+    """The newest finished run of a model on a suite made with the programme's run settings (item limit,
+    few-shot, suite commitment): a quick run with other settings never stands in for the stage's."""
+    _, config_hash = run_settings(suite.sha256, suite.meta, spec.suites.limit, spec.suites.num_fewshot.get(suite.key))
+    run = session.scalars(select(db.Run).where(db.Run.model_id == model.id, db.Run.suite_id == suite.id,
+                                               db.Run.config_hash == config_hash, db.Run.status == "finished")
+                          .order_by(db.Run.id.desc())).first()
+    if run is None:
         return None
-    return Finding(passed, "; ".join(notes))
+    rows = session.execute(select(db.Item.key, db.Result.metrics).join(db.Item, db.Item.id == db.Result.item_id)
+                           .where(db.Result.run_id == run.id).order_by(db.Item.position)).all()
+    items = tuple(ItemScore(item=key, score=float(m[suite.metric])) for key, m in rows if m and suite.metric in m)
+    return RunUsed(run_id=run.id, suite=suite.key, metric=suite.metric, limit=run.config.get("limit"),
+                   num_fewshot=run.config.get("num_fewshot", 0), commitment=run.config["suite_sha256"],
+                   config_hash=run.config_hash, items=items)
 
 
-def stage_inputs(session: Session, programme: db.Programme, stage: db.Stage, suite_keys: list[str], *,
-                 expert: dict[str, float], user: dict[str, float],
-                 findings: dict[str, Finding]) -> tuple[list[TeamInput], list[ReferenceInput]]:
-    refs, ref_hashes = [], {}
-    for ref in session.scalars(select(db.Reference).where(db.Reference.programme_id == programme.id)):
-        scores = {k: float(v) for k, v in (ref.scores or {}).items()}
-        if ref.model is not None:
-            scores.update({k: s.score for k, s in latest_scores(session, ref.model_id, suite_keys).items()})
-            if ref.model.sha256:
-                ref_hashes[ref.model.sha256] = ref.name
-        refs.append(ReferenceInput(ref.name, ref.vendor, ref.released, scores, ref.source))
-    teams = []
-    for sub in session.scalars(select(db.Submission).where(db.Submission.stage_id == stage.id)):
-        team, model = sub.team, sub.model
-        copied = ref_hashes.get(model.sha256) if model.sha256 else None
-        finding = independence(findings.get(team.key), copied, gate_view(session, model.name))
-        teams.append(TeamInput(id=team.key, name=team.name, name_ko=team.name_ko, model=model.name,
-                               target=team.target, scores=latest_scores(session, model.id, suite_keys),
-                               expert=expert.get(team.key), user=user.get(team.key), independence=finding))
-    return teams, refs
+def _suites(session: Session, spec: Programme) -> dict[str, db.Suite]:
+    rows = {r.key: r for r in session.scalars(select(db.Suite).where(db.Suite.key.in_(spec.suites.all)))}
+    missing = [k for k in spec.suites.all if k not in rows]
+    if missing:
+        raise StageError(f"no evaluation yet of {', '.join(missing)}: run `dokja eval` before deciding")
+    return {k: rows[k] for k in spec.suites.all}
 
 
-def provenance_views(session: Session, teams: list[TeamInput]) -> list[dict]:
-    """The stored provenance verdict of each team's model, for the report."""
+def _evidence(session: Session, model: db.Model, ruling: Finding | None, ref_hashes: dict[str, str]) -> Evidence:
+    from ..provenance.records import gate_view
+
+    view = gate_view(session, model.name)
+    prov = None
+    if view is not None:
+        from ..provenance.records import latest_check
+
+        check = latest_check(session, model.name)
+        prov = ProvenanceEvidence(check_id=check.id if check else None, passed=view["passed"],
+                                  automatic=view["automatic"], summary=view["summary"],
+                                  checked_at=view["checked_at"], components=tuple(view["components"]),
+                                  notes=tuple(ReviewerNote(**n) for n in view["notes"]))
+    return Evidence(provenance=prov, ruling=Ruling(passed=ruling.passed, note=ruling.note) if ruling else None,
+                    hash_match=ref_hashes.get(model.sha256) if model.sha256 else None)
+
+
+def _references(session: Session, prow: db.Programme, spec: Programme, suites) -> list[ReferenceEntry]:
     out = []
-    for t in teams:
-        view = gate_view(session, t.model)
-        if view is not None:
-            out.append({"team": t.id, "team_name": t.name, **view})
+    for ref in session.scalars(select(db.Reference).where(db.Reference.programme_id == prow.id)
+                               .order_by(db.Reference.id)):
+        runs = {}
+        if ref.model is not None:
+            runs = {k: run for k, s in suites.items() if (run := latest_run(session, ref.model, s, spec))}
+        out.append(ReferenceEntry(name=ref.name, vendor=ref.vendor, released=ref.released, source=ref.source,
+                                  published={k: float(v) for k, v in (ref.scores or {}).items()},
+                                  model=ref.model.name if ref.model else None,
+                                  model_sha256=ref.model.sha256 if ref.model else None, runs=runs))
     return out
 
 
-def arena_user_points(session: Session, spec, teams: list[TeamInput], votes: Path | None) -> tuple[dict, dict]:
-    """User-evaluation points from the public arena, by the programme's mapping: from a votes export when
-    one is given (anyone can recompute it), else from the arena's own votes in the store."""
+def _team(session, sub: db.Submission, spec: Programme, suites, points, ref_hashes, cache: Path) -> TeamEntry:
+    from ..registry import verify_checkpoint
+
+    team, model = sub.team, sub.model
+    verify_checkpoint(model, cache)
+    runs = {}
+    for key, suite in suites.items():
+        run = latest_run(session, model, suite, spec)
+        if run is None:
+            k = spec.suites.num_fewshot.get(key, suite.meta.get("num_fewshot", 0))
+            raise StageError(f"team {team.key!r} (model {model.name}): no finished run of {key} with the stage's "
+                             f"settings (limit {spec.suites.limit or 'none'}, {k}-shot); run `dokja eval`")
+        runs[key] = run
+    expert, user, findings = points
+    if team.key not in expert:
+        raise StageError(f"no expert points for team {team.key!r}")
+    return TeamEntry(id=team.key, name=team.name, name_ko=team.name_ko, target=team.target, model=model.name,
+                     model_sha256=model.sha256, runs=runs, expert=expert[team.key], user=user.get(team.key),
+                     evidence=_evidence(session, model, findings.get(team.key), ref_hashes))
+
+
+def _arena(session: Session, votes: Path | None) -> ArenaUsed:
     from ..arena.export import read_votes
-    from ..arena.leaderboard import leaderboard_json
-    from ..arena.points import leaderboard_for_stage, user_points
     from ..arena.service import votes_from_store
 
-    records = read_votes(votes) if votes else votes_from_store(session)
-    if not records:
-        raise StageError("the arena has no votes yet: give user points as a CSV (--user) or a votes export (--votes)")
-    board = leaderboard_for_stage(records, spec.arena)
-    points = user_points(board, {t.model: t.id for t in teams}, mapping=spec.arena, total=spec.scheme.user)
-    return points, {**leaderboard_json(board), "source": str(votes.name) if votes else "arena"}
+    records = read_votes(votes) if votes else votes_from_store(session, refresh=False)
+    return ArenaUsed(source=votes.name if votes else "arena", votes=tuple(records))
 
 
-def decide_from_store(sessions: sessionmaker[Session], stage: str | None, expert: Path, user: Path | None,
-                      findings: Path | None, *, votes: Path | None = None, version: str = "") -> dict:
-    """Gather a stage's inputs, decide it, and keep the decision in the store. User points come from a CSV
-    when `user` is given, otherwise from the arena's ratings."""
-    from ..programme import Programme
-    from ..registry import programme_row, stage_row
-
-    with sessions.begin() as session:
-        prow = programme_row(session)
-        spec = Programme.model_validate(prow.config)
-        srow = stage_row(session, prow, stage)
-        keys = spec.suites.all
-        teams, refs = stage_inputs(session, prow, srow, keys, expert=read_points(expert, "expert"),
-                                   user=read_points(user, "user") if user else {},
-                                   findings=read_findings(findings) if findings else {})
-        arena = None
-        if user is None:
-            points, arena = arena_user_points(session, spec, teams, votes)
-            for team in teams:
-                team.user = points.get(team.id, 0.0)
-        data = decide(spec, spec.stage(srow.key), teams, refs, suite_meta(session, keys), version=version)
-        data["provenance"] = provenance_views(session, teams)
-        if arena is not None:
-            data["arena"] = arena
-        session.add(db.Decision(stage_id=srow.id, data=data))
-        srow.status = "decided"
-    return data
+def gather_inputs(session: Session, prow: db.Programme, srow: db.Stage, files: OfficeFiles, *, decided_at: str,
+                  reason: str = "", version: str = "", cache: Path = Path(".dokja")) -> StageInputs:
+    """Everything a decision of this stage uses, read from the store and the office's files; writes nothing."""
+    spec = Programme.model_validate(prow.config)
+    suites = _suites(session, spec)
+    subs = list(session.scalars(select(db.Submission).where(db.Submission.stage_id == srow.id)
+                                .order_by(db.Submission.id)))
+    known = {s.team.key for s in subs}
+    points = (read_points(files.expert, "expert", known), read_points(files.user, "user", known) if files.user
+              else {}, read_findings(files.findings, known) if files.findings else {})
+    refs = _references(session, prow, spec, suites)
+    ref_hashes = {r.model_sha256: r.name for r in refs if r.model_sha256}
+    teams = tuple(_team(session, sub, spec, suites, points, ref_hashes, cache) for sub in subs)
+    previous = session.scalars(select(db.Decision.id).where(db.Decision.stage_id == srow.id)
+                               .order_by(db.Decision.id.desc())).first()
+    stage_suites = tuple(SuiteUsed(id=k, title_en=s.title_en, title_ko=s.title_ko,
+                                   component=spec.suites.component_of(k), metric=s.metric, commitment=s.sha256,
+                                   n_items=max((len(t.runs[k].items) for t in teams), default=0))
+                         for k, s in suites.items())
+    return StageInputs(programme=spec, programme_sha256=hashlib.sha256((prow.source or "").encode()).hexdigest(),
+                       stage=srow.key, decided_at=decided_at, teams=teams, references=tuple(refs),
+                       suites=stage_suites, user_source="csv" if files.user else "arena",
+                       arena=None if files.user else _arena(session, files.votes), supersedes=previous,
+                       reason=reason, version=version)

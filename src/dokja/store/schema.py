@@ -154,10 +154,29 @@ class Result(Base):
 
 
 class Decision(Base):
-    """A stage decision as computed, kept whole so the report and later checks read the same numbers."""
+    """A stage decision with the inputs it was made from, both kept whole (canonical JSON hashed) so the
+    report, a replay and `dokja verify` read the same numbers. Appended, never overwritten: a later decision
+    of the stage names the one it supersedes."""
 
     __tablename__ = "decision"
     id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
     data: Mapped[dict[str, Any]]
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    inputs_sha256: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class AuditEntry(Base):
+    """One event that can change a result, appended in the same transaction as the change; its leaf hash
+    (RFC 9162) is over the canonical JSON of kind, subject and payload, so the log is a Merkle tree."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]]
+    leaf_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())

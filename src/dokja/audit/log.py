@@ -1,0 +1,86 @@
+"""The audit log in the store: append an event in the caller's transaction; check the whole log.
+
+Each entry's leaf is SHA-256(0x00 ‖ canonical JSON of {kind, subject, payload}); the log's root is the
+RFC 9162 Merkle tree hash over the leaves in order, so an entry changed, removed or moved changes the root,
+and a signed checkpoint (size, root, time) lets anyone prove an entry is in the log (inclusion) and that a
+later log extends an earlier one (consistency).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..store.schema import AuditEntry
+from .merkle import consistency_proof, inclusion_proof, leaf_hash, root_from_hashes, verify_consistency
+
+KINDS = ("programme imported", "team registered", "model registered", "suite registered", "run finished",
+         "votes committed", "provenance verdict", "reviewer note", "decision")
+
+
+def canonical_json(data: Any) -> bytes:
+    """RFC 8785 canonical JSON: equal data give identical bytes."""
+    return rfc8785.dumps(data)
+
+
+def entry_leaf(kind: str, subject: str, payload: dict) -> bytes:
+    return leaf_hash(canonical_json({"kind": kind, "subject": subject, "payload": payload}))
+
+
+def append(session: Session, kind: str, subject: str, payload: dict) -> AuditEntry:
+    """Add one entry in the caller's transaction, so the event and its record commit or fail together."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown audit kind {kind!r}")
+    row = AuditEntry(kind=kind, subject=subject[:300], payload=payload,
+                     leaf_hash=entry_leaf(kind, subject[:300], payload).hex())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def entries(session: Session) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A log state: its size, root and time; signed over the canonical JSON of those three."""
+
+    size: int
+    root: str
+    time: str
+
+    def message(self) -> bytes:
+        return canonical_json({"size": self.size, "root": self.root, "time": self.time})
+
+
+def checkpoint(session: Session, time: str) -> Checkpoint:
+    hashes = [bytes.fromhex(e.leaf_hash) for e in entries(session)]
+    return Checkpoint(len(hashes), root_from_hashes(hashes).hex(), time)
+
+
+def proofs(hashes: list[bytes], indices: list[int]) -> dict[int, list[str]]:
+    """Inclusion proofs (hex) of the given leaves in the tree of all ``hashes``."""
+    return {i: [h.hex() for h in inclusion_proof(i, hashes)] for i in indices}
+
+
+def verify_entries(rows: list[AuditEntry]) -> list[str]:
+    """One line per entry whose stored leaf no longer matches its content."""
+    out = []
+    for n, e in enumerate(rows):
+        if entry_leaf(e.kind, e.subject, e.payload).hex() != e.leaf_hash:
+            out.append(f"log entry {n} ({e.kind} {e.subject}): content does not match its leaf hash")
+    return out
+
+
+def extends(old: Checkpoint, hashes: list[bytes]) -> bool:
+    """Whether the log of ``hashes`` extends the one ``old`` describes (an RFC 9162 consistency proof)."""
+    if old.size > len(hashes):
+        return False
+    new_root = root_from_hashes(hashes)
+    proof = consistency_proof(old.size, hashes) if old.size else []
+    return verify_consistency(old.size, len(hashes), bytes.fromhex(old.root), new_root, proof)
