@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import choix
 import numpy as np
@@ -173,10 +174,13 @@ def test_categories_anchor_and_edge_cases():
         compute_leaderboard(votes, ties="third")
     with pytest.raises(ArenaError, match="outcome"):
         compute_leaderboard([VoteRecord("1", "x", "y", "draw")])
-    # early days: one model never lost, so no finite MLE; a small ridge keeps the board usable, and says so
+    # early days: one model never lost, so no finite MLE: no rating is claimed for it, only a lower bound
     sweep = [VoteRecord(str(k), "x", "y", "a") for k in range(5)] + [VoteRecord("z", "y", "w", "tie")]
     early = compute_leaderboard(sweep)
-    assert early.params["alpha"] > 0 and early.rows[0].model == "x"
+    top = early.rows[0]
+    assert top.model == "x" and top.unbounded == "above" and top.rating == math.inf and top.upper == math.inf
+    assert math.isfinite(top.lower) and top.rank == 1 and early.params["alpha"] == 0.0
+    assert early.params["reference"] == ["w", "y"]
 
 
 def test_style_control_removes_a_length_bias():

@@ -2,7 +2,7 @@
 
 from .bootstrap import bootstrap
 from .cells import Cells, aggregate
-from .ratings import SCALE, Fit, Intervals, fit, ranks, sandwich, sandwich_cov, to_rating
+from .ratings import SCALE, Fit, Intervals, arena_ridge_alpha, fit, ranks, sandwich, sandwich_cov, to_rating
 from .errors import ArenaError
 from .leaderboard import Leaderboard, Row, VoteRecord, compute_leaderboard, leaderboard_json
 from .export import read_votes, votes_to_csv, votes_to_jsonl, write_votes
@@ -11,10 +11,11 @@ from .style import style_features
 from .identity import reveals_identity
 from .pairing import draw_pair, pair_probabilities, vote_weight
 from .honesty import RULES_EN, RULES_KO, PromptFlood, fisher, flag_visitors, prompt_flood, vote_pvalues
-from .points import user_points
+from .points import credited_ratings, user_points
+from .support import Support, parts, support
 
-__all__ = ["SCALE", "Cells", "Fit", "Intervals", "aggregate", "bootstrap", "fit", "ranks", "sandwich",
-           "sandwich_cov", "to_rating",
+__all__ = ["SCALE", "Cells", "Fit", "Intervals", "aggregate", "arena_ridge_alpha", "bootstrap", "fit", "ranks",
+           "sandwich", "sandwich_cov", "to_rating", "Support", "parts", "support", "credited_ratings",
            "ArenaError", "Leaderboard", "Row", "VoteRecord", "compute_leaderboard", "leaderboard_json",
            "read_votes", "votes_to_csv", "votes_to_jsonl", "write_votes", "classify", "style_features",
            "reveals_identity", "draw_pair", "pair_probabilities", "vote_weight", "RULES_EN", "RULES_KO",

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .cells import Cells
+from .errors import ArenaError
 from .ratings import (SCALE, Fit, Intervals, _check, _evaluate, _flat, _gradient, _gradient_at, _newton, _stats,
                       fit)
 
@@ -37,6 +38,8 @@ def bootstrap(cells: Cells, rounds: int = 1000, seed: int = 0, ties: str = "half
     estimated remaining error in θ is below ``tol`` (1e-5 is 0.002 rating points, far
     below the Monte Carlo error of the percentiles).
     """
+    if not (isinstance(rounds, (int, np.integer)) and rounds >= 2):  # percentiles and SDs need two rounds
+        raise ArenaError(f"bootstrap rounds must be at least 2, not {rounds!r}")
     if point is None:
         point = fit(cells, ties=ties, anchor=anchor, anchor_value=anchor_value, alpha=alpha)
     ties, anchor, alpha = point.ties, point.anchor, point.alpha

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["A_WINS", "B_WINS", "TIE", "BOTH_BAD", "Cells", "aggregate"]
+__all__ = ["A_WINS", "B_WINS", "TIE", "BOTH_BAD", "Cells", "aggregate", "subset", "flipped"]
 
 A_WINS, B_WINS, TIE, BOTH_BAD = 0, 1, 2, 3
 _CHUNK = 1 << 20
@@ -110,3 +110,29 @@ def _fold(by_ab: np.ndarray, i: np.ndarray, j: np.ndarray, both_bad: str) -> np.
     if both_bad == "tie":
         ties = ties + fwd[:, BOTH_BAD] + rev[:, BOTH_BAD]
     return np.column_stack([fwd[:, A_WINS] + rev[:, B_WINS], fwd[:, B_WINS] + rev[:, A_WINS], ties])
+
+
+def subset(cells: Cells, models) -> Cells:
+    """The cells among ``models`` only (indices into ``cells``), renumbered 0.. in the given order."""
+    models = np.asarray(models)
+    if models.size == cells.n_models and np.array_equal(models, np.arange(cells.n_models)):
+        return cells
+    where = np.full(cells.n_models, -1)
+    where[models] = np.arange(models.size)
+    keep = (where[cells.i] >= 0) & (where[cells.j] >= 0)
+    i, j = where[cells.i[keep]], where[cells.j[keep]]
+    swap = i > j  # a new order may put j before i: keep i < j, and swap the outcome columns with them
+    counts = cells.counts[keep]
+    counts[swap] = counts[swap][:, [1, 0, 2]]
+    sq = None if cells.sq is None else cells.sq[keep]
+    if sq is not None:
+        sq[swap] = sq[swap][:, [1, 0, 2]]
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    return Cells(int(models.size), lo, hi, counts[:, 0].copy(), counts[:, 1].copy(), counts[:, 2].copy(), sq,
+                 cells.both_bad)
+
+
+def flipped(cells: Cells) -> Cells:
+    """Every win turned into a loss: the mirror image, where "never lost" and "never won" trade places."""
+    sq = None if cells.sq is None else cells.sq[:, [1, 0, 2]]
+    return Cells(cells.n_models, cells.i, cells.j, cells.wins_j, cells.wins_i, cells.ties, sq, cells.both_bad)

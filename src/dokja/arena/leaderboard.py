@@ -4,6 +4,10 @@ The site and the ``recompute`` command both call :func:`compute_leaderboard`, so
 recomputed from the public export equals the published one exactly. Votes are put in a canonical
 order before they are summed, models are indexed in sorted order and the bootstrap has a fixed
 seed: the same votes give the same numbers, bit for bit, whatever order they arrive in.
+
+It claims only what the votes support (``support.py``, ``bounds.py``): parts of the vote graph
+that never met are never ranked together, and a model that never lost (or never won) gets no
+finite rating, only a one-sided bound.
 """
 
 from __future__ import annotations
@@ -17,18 +21,20 @@ from typing import Iterable
 import numpy as np
 
 from .bootstrap import bootstrap
-from .cells import aggregate
+from .bounds import outside_bounds, widen_thin
+from .cells import Cells, aggregate, subset
 from .errors import ArenaError
-from .ratings import TIES, fit, ranks, sandwich
+from .ratings import CONVENTIONS, TIES, arena_ridge_alpha, fit, ranks, sandwich
 from .style import COVARIATES, style_covariates, style_fit, style_intervals
+from .support import ABOVE, BELOW, EITHER, Support, parts, support
 
-__all__ = ["OUTCOMES", "INTERVALS", "VoteRecord", "Row", "Leaderboard", "compute_leaderboard",
+__all__ = ["OUTCOMES", "INTERVALS", "PARTS", "VoteRecord", "Row", "Leaderboard", "compute_leaderboard",
            "leaderboard_json"]
 
 OUTCOMES = ("a", "b", "tie", "both_bad")
 INTERVALS = ("sandwich", "bootstrap")
+PARTS = ("refuse", "separate")
 _CODE = {o: k for k, o in enumerate(OUTCOMES)}
-FALLBACK_ALPHA = 0.01  # ridge used only when the plain MLE does not exist (early days: a model never lost)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,13 @@ class VoteRecord:
 
 @dataclass
 class Row:
+    """One model. ``unbounded`` is "above" for a model with no finite rating because it never lost to the
+    reference group (``rating`` is +inf, ``lower`` its exact lower bound, ``upper`` +inf), "below" for the
+    mirror case, "both" when it can lie on either side (rating nan, interval unbounded both ways), else None.
+    Under the arena-ridge convention ``rating`` stays the penalised (finite) one; the interval is as above.
+    ``part`` numbers the connected part of the vote graph the model is rated in (1 unless rated part by part).
+    """
+
     model: str
     rating: float
     lower: float
@@ -68,12 +81,19 @@ class Row:
     wins: int
     ties: int
     losses: int
+    unbounded: str | None = None
+    part: int = 1
 
 
 @dataclass
 class Leaderboard:
     """Rows best first. ``lower``/``upper`` are marginal intervals at ``params['level']``; ranks come from
-    simultaneous ones (rank = 1 + models surely better), so near-equal models share a rank."""
+    simultaneous ones (rank = 1 + models surely better), so near-equal models share a rank.
+
+    When some models have no finite rating, ``params['reference']`` lists the models whose ratings are
+    finite; "the field's mean" is then their mean. Rated part by part, ``params['parts']`` describes each part
+    and ranks hold within a part only.
+    """
 
     ties: str
     interval: str
@@ -86,32 +106,52 @@ class Leaderboard:
     style_controlled: bool = False
 
 
+@dataclass(frozen=True)
+class _Options:
+    ties: str
+    interval: str
+    anchor: str | None
+    anchor_rating: float
+    style: bool
+    rounds: int
+    seed: int
+    level: float
+    convention: str
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    """Per-model arrays on the rating scale; nan where the fit did not rate the model."""
+
+    rating: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    joint_lower: np.ndarray
+    joint_upper: np.ndarray
+
+
 def compute_leaderboard(votes: Iterable[VoteRecord], *, ties: str = "half", interval: str = "sandwich",
                         anchor: str | None = None, anchor_rating: float = 1000.0, category: str | None = None,
-                        style: bool = False, rounds: int = 1000, seed: int = 0, level: float = 0.95) -> Leaderboard:
+                        style: bool = False, rounds: int = 1000, seed: int = 0, level: float = 0.95,
+                        convention: str = "mle", parts: str = "separate") -> Leaderboard:
     """Ratings, intervals and ranks from votes, leaving out flagged votes and identity-revealing battles.
 
     ``category`` keeps votes whose category or language equals it ("coding", "math", "ko", "en"…).
     ``anchor`` names the model fixed at ``anchor_rating``; without one the field's mean rating is
     ``anchor_rating``. Votes are weighted by :attr:`VoteRecord.weight`. Both-bad votes count as ties.
-    ``style=True`` gives the style-controlled view (half convention only).
+    ``style=True`` gives the style-controlled view (half convention only). ``convention="arena-ridge"``
+    gives the published arena notebook's ridge-penalised ratings (see :func:`arena_ridge_alpha`).
+    Votes in parts that never met are never ranked together: ``parts="separate"`` (the default, so the
+    site shows early boards) rates each part on its own, ranks within it and numbers it in
+    :attr:`Row.part`; ``parts="refuse"`` (what stage points use) raises an :class:`ArenaError` naming them.
     """
-    if ties not in TIES:
-        raise ArenaError(f"ties must be one of {', '.join(TIES)}, not {ties!r}")
-    if interval not in INTERVALS:
-        raise ArenaError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
-    if style and ties != "half":
-        raise ArenaError("the style-controlled view uses the half-win convention; pass ties='half'")
+    opt = _Options(ties, interval, anchor, anchor_rating, style, rounds, seed, level, convention)
+    _check_options(opt, parts)
     in_view = [v for v in votes if category is None or category in (v.category, v.language)]
     for v in in_view:
-        if v.outcome not in _CODE:
-            raise ArenaError(f"battle {v.battle}: outcome must be one of {', '.join(OUTCOMES)}, not {v.outcome!r}")
-        if v.model_a == v.model_b:
-            raise ArenaError(f"battle {v.battle}: a model cannot face itself ({v.model_a})")
-        if not (math.isfinite(v.weight) and v.weight > 0):
-            raise ArenaError(f"battle {v.battle}: weight must be a positive number, not {v.weight!r}")
+        _check_vote(v)
     kept = sorted((v for v in in_view if not (v.flagged or v.reveals_identity)), key=_canonical)
-    params = {"level": level, "anchor_rating": anchor_rating, "both_bad": "tie"}
+    params = {"level": level, "anchor_rating": anchor_rating, "both_bad": "tie", "convention": convention}
     if interval == "bootstrap":
         params.update(rounds=rounds, seed=seed)
     board = Leaderboard(ties, interval, anchor or "mean", [], params, len(kept), len(in_view) - len(kept),
@@ -121,72 +161,209 @@ def compute_leaderboard(votes: Iterable[VoteRecord], *, ties: str = "half", inte
         raise ArenaError(f"anchor model {anchor!r} has no counted votes; models are {', '.join(models) or 'none'}")
     if len(models) < 2:
         return board
-    index = {m: k for k, m in enumerate(models)}
-    a = np.array([index[v.model_a] for v in kept])
-    b = np.array([index[v.model_b] for v in kept])
-    outcome = np.array([_CODE[v.outcome] for v in kept])
-    weight = np.array([v.weight for v in kept], dtype=np.float64)
-    params["weighted"] = bool((weight != 1.0).any())
-    anchor_index = index[anchor] if anchor is not None else 0
-    if style:
-        ci = _style_view(kept, a, b, outcome, weight, len(models), anchor_index, anchor_rating, interval, rounds,
-                         seed, level, params)
-    else:
-        ci = _plain_view(a, b, outcome, weight, len(models), ties, anchor_index, anchor_rating, interval, rounds,
-                         seed, level, params)
-    shift = 0.0 if anchor is not None else anchor_rating - float(ci.rating.mean())
-    rank = ranks(ci.joint_lower, ci.joint_upper)
-    tally = _tally(kept)
-    rows = [Row(m, float(ci.rating[k] + shift), float(ci.lower[k] + shift), float(ci.upper[k] + shift), int(rank[k]),
-                *tally[m]) for k, m in enumerate(models)]
-    rows.sort(key=lambda r: (-r.rating, r.model))
-    board.rows = rows
+    groups = _groups(kept, models)
+    if len(groups) == 1:
+        board.rows, extra = _rate(kept, models, opt)
+        params.update(extra)
+        return board
+    if parts == "refuse":
+        raise ArenaError(_disconnected(groups))
+    params["parts"] = []
+    for number, names in enumerate(groups, 1):
+        inside = set(names)
+        sub = [v for v in kept if v.model_a in inside]
+        rows, extra = _rate(sub, names, dataclasses.replace(opt, anchor=anchor if anchor in inside else None))
+        board.rows += [dataclasses.replace(r, part=number) for r in rows]
+        params["parts"].append({"part": number, "models": names, "n_votes": len(sub), **extra})
     return board
+
+
+def _check_options(opt: _Options, parts: str) -> None:
+    if opt.ties not in TIES:
+        raise ArenaError(f"ties must be one of {', '.join(TIES)}, not {opt.ties!r}")
+    if opt.interval not in INTERVALS:
+        raise ArenaError(f"interval must be one of {', '.join(INTERVALS)}, not {opt.interval!r}")
+    if opt.convention not in CONVENTIONS:
+        raise ArenaError(f"convention must be one of {', '.join(CONVENTIONS)}, not {opt.convention!r}")
+    if parts not in PARTS:
+        raise ArenaError(f"parts must be one of {', '.join(PARTS)}, not {parts!r}")
+    if opt.style and opt.ties != "half":
+        raise ArenaError("the style-controlled view uses the half-win convention; pass ties='half'")
+    if opt.convention == "arena-ridge" and (opt.ties != "half" or opt.style):
+        raise ArenaError("the arena-ridge convention is the plain half-win fit; pass ties='half' and no style")
+    if opt.interval == "bootstrap" and not (isinstance(opt.rounds, int) and opt.rounds >= 2):
+        raise ArenaError(f"bootstrap rounds must be at least 2, not {opt.rounds!r}")
+    if not 0 < opt.level < 1:
+        raise ArenaError(f"level must lie strictly between 0 and 1, not {opt.level!r}")
+
+
+def _check_vote(v: VoteRecord) -> None:
+    if v.outcome not in _CODE:
+        raise ArenaError(f"battle {v.battle}: outcome must be one of {', '.join(OUTCOMES)}, not {v.outcome!r}")
+    if v.model_a == v.model_b:
+        raise ArenaError(f"battle {v.battle}: a model cannot face itself ({v.model_a})")
+    if not (math.isfinite(v.weight) and v.weight > 0):
+        raise ArenaError(f"battle {v.battle}: weight must be a positive number, not {v.weight!r}")
 
 
 def _canonical(v: VoteRecord):
     return (v.battle, v.model_a, v.model_b, v.outcome, v.weight, v.len_a, v.len_b, v.md_a, v.md_b)
 
 
-def _plain_view(a, b, outcome, weight, n, ties, anchor_index, anchor_rating, interval, rounds, seed, level, params):
-    cells = aggregate(a, b, outcome, weight=weight if params["weighted"] else None, n_models=n)
-    alpha = 0.0
+def _groups(kept, models: list[str]) -> list[list[str]]:
+    """The connected parts of the vote graph, as sorted model names, largest first."""
+    index = {m: k for k, m in enumerate(models)}
+    a = np.array([index[v.model_a] for v in kept])
+    b = np.array([index[v.model_b] for v in kept])
+    found = parts(aggregate(a, b, np.zeros(a.size, int), n_models=len(models)))
+    return [[models[k] for k in g] for g in found]
+
+
+def _disconnected(groups: list[list[str]]) -> str:
+    named = ["{" + ", ".join(g) + "}" for g in groups]
+    listed = ", ".join(named[:-1]) + " and " + named[-1]
+    return (f"arena votes form {len(groups)} disconnected groups that never met: {listed}; "
+            "ratings across them are undefined")
+
+
+def _rate(kept, models: list[str], opt: _Options) -> tuple[list[Row], dict]:
+    """Rows (best first, ranked) and fit parameters for one connected set of votes."""
+    index = {m: k for k, m in enumerate(models)}
+    a = np.array([index[v.model_a] for v in kept])
+    b = np.array([index[v.model_b] for v in kept])
+    outcome = np.array([_CODE[v.outcome] for v in kept])
+    weight = np.array([v.weight for v in kept], dtype=np.float64)
+    params: dict = {"weighted": bool((weight != 1.0).any())}
+    cells = aggregate(a, b, outcome, weight=weight if params["weighted"] else None, n_models=len(models))
+    anchor_index = index[opt.anchor] if opt.anchor is not None else None
+    sup = support(cells, anchor_index)
+    if not sup.bounded:
+        params["reference"] = [models[k] for k in sup.reference]
     try:
-        point = fit(cells, ties=ties, anchor=anchor_index, anchor_value=anchor_rating)
-    except ValueError as exc:
-        if "no finite MLE" not in str(exc):
-            raise ArenaError(str(exc)) from exc
-        alpha = FALLBACK_ALPHA
-        point = fit(cells, ties=ties, anchor=anchor_index, anchor_value=anchor_rating, alpha=alpha)
-    params["alpha"] = alpha
-    if interval == "sandwich":
-        ci = sandwich(cells, point, level=level)
+        if opt.style:
+            est = _style_view(kept, a, b, outcome, weight, sup, anchor_index, opt, params)
+        else:
+            est = _plain_view(cells, sup, anchor_index, opt, params)
+    except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+        raise ArenaError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    rating, lower, upper, jl, ju = _complete(cells, sup, est, opt)
+    rank = ranks(jl, ju)
+    tally = _tally(kept)
+    rows = [Row(m, float(rating[k]), float(lower[k]), float(upper[k]), int(rank[k]), *tally[m],
+                unbounded=sup.side[k]) for k, m in enumerate(models)]
+    rows.sort(key=_order)
+    return rows, params
+
+
+def _complete(cells: Cells, sup: Support, est: _Estimate, opt: _Options):
+    """All models' ratings and intervals: outside the reference group, one-sided exact bounds.
+
+    Under the MLE a model outside it has no finite rating (+inf above, −inf below, nan either side);
+    the arena-ridge convention keeps its penalised rating, but not the false certainty of its interval.
+    """
+    if sup.bounded:
+        return est.rating, est.lower, est.upper, est.joint_lower, est.joint_upper
+    n = cells.n_models
+    lower, upper = outside_bounds(cells, sup, est.lower, est.upper, (1 - opt.level) / 2)
+    jl, ju = outside_bounds(cells, sup, est.joint_lower, est.joint_upper, (1 - opt.level) / (2 * n))
+    side = np.array([s or "" for s in sup.side])
+    if opt.convention == "arena-ridge":
+        rating = est.rating
+        lower, jl = np.minimum(lower, rating), np.minimum(jl, rating)
+        upper, ju = np.maximum(upper, rating), np.maximum(ju, rating)
     else:
-        ci = bootstrap(cells, rounds=rounds, seed=seed, point=point, level=level)
+        rating = np.where(side == ABOVE, np.inf, np.where(side == BELOW, -np.inf,
+                                                         np.where(side == EITHER, np.nan, est.rating)))
+    return rating, lower, upper, jl, ju
+
+
+def _order(r: Row):
+    """Best first: finite ratings by rating; else unbeaten ones by lower bound, then winless, then the rest."""
+    if math.isfinite(r.rating):
+        return (1, -r.rating, r.model)
+    if r.unbounded == ABOVE:
+        return (0, -r.lower, r.model)
+    if r.unbounded == BELOW:
+        return (2, -r.upper, r.model)
+    return (3, 0.0, r.model)
+
+
+def _empty(n: int) -> _Estimate:
+    return _Estimate(*(np.full(n, np.nan) for _ in range(5)))
+
+
+def _place(est: _Estimate, where: np.ndarray, ci, shift: float) -> _Estimate:
+    """``est`` with the models at ``where`` filled from intervals ``ci``, moved by ``shift``."""
+    for name, values in (("rating", ci.rating), ("lower", ci.lower), ("upper", ci.upper),
+                         ("joint_lower", ci.joint_lower), ("joint_upper", ci.joint_upper)):
+        getattr(est, name)[where] = np.asarray(values) + shift
+    return est
+
+
+def _local(where: np.ndarray, anchor_index: int | None) -> int:
+    return int(np.flatnonzero(where == anchor_index)[0]) if anchor_index is not None else 0
+
+
+def _plain_view(cells: Cells, sup: Support, anchor_index, opt: _Options, params: dict) -> _Estimate:
+    """The MLE on the reference group's votes; or, as published, the arena ridge over all of them."""
+    ridge = opt.convention == "arena-ridge"
+    where = np.arange(cells.n_models) if ridge else sup.reference
+    alpha = arena_ridge_alpha() if ridge else 0.0
+    params["alpha"] = alpha
+    est = _empty(cells.n_models)
+    if where.size == 1:  # a reference group of one model: it is the scale's zero, nothing to estimate
+        est.rating[where] = est.lower[where] = est.upper[where] = opt.anchor_rating
+        est.joint_lower[where] = est.joint_upper[where] = opt.anchor_rating
+        return est
+    sub = subset(cells, where)
+    point = fit(sub, ties=opt.ties, anchor=_local(where, anchor_index), anchor_value=opt.anchor_rating,
+                alpha=alpha)
+    if opt.interval == "sandwich":
+        ci = sandwich(sub, point, level=opt.level)
+    else:
+        ci = bootstrap(sub, rounds=opt.rounds, seed=opt.seed, point=point, level=opt.level)
         params["dropped"] = int(ci.dropped)
-    if ties == "davidson":
+    ci = widen_thin(ci, sub, point)
+    if opt.ties == "davidson":
         params.update(nu=_num(ci.nu), nu_lower=_num(ci.nu_lower), nu_upper=_num(ci.nu_upper))
-    return ci
+    shift = 0.0 if anchor_index is not None else opt.anchor_rating - float(ci.rating.mean())
+    return _place(est, where, ci, shift)
 
 
-def _style_view(kept, a, b, outcome, weight, n, anchor_index, anchor_rating, interval, rounds, seed, level, params):
+def _style_view(kept, a, b, outcome, weight, sup: Support, anchor_index, opt: _Options, params: dict) -> _Estimate:
+    """Style-controlled ratings of the reference group, from its own votes."""
+    n = len(sup.side)
+    where = sup.reference
+    est = _empty(n)
+    params["alpha"] = 0.0
+    if where.size == 1:
+        est.rating[where] = est.lower[where] = est.upper[where] = opt.anchor_rating
+        est.joint_lower[where] = est.joint_upper[where] = opt.anchor_rating
+        return est
+    local = np.full(n, -1)
+    local[where] = np.arange(where.size)
+    inside = (local[a] >= 0) & (local[b] >= 0)
+    votes = [v for v, keep in zip(kept, inside) if keep]
+    a, b, outcome, weight = local[a[inside]], local[b[inside]], outcome[inside], weight[inside]
     y = np.where(outcome == 0, 1.0, np.where(outcome == 1, 0.0, 0.5))
-    z = style_covariates([v.len_a for v in kept], [v.len_b for v in kept], [v.md_a for v in kept],
-                         [v.md_b for v in kept])
+    z = style_covariates([v.len_a for v in votes], [v.len_b for v in votes], [v.md_a for v in votes],
+                         [v.md_b for v in votes])
     live = [c for c in range(z.shape[1]) if np.any(z[:, c] != 0)]  # a covariate that never varies has no effect
     z = z[:, live]
     try:
-        sf = style_fit(a, b, y, weight, z, n, anchor=anchor_index, anchor_value=anchor_rating)
-        ci = style_intervals(sf, a, b, y, weight, z, method=interval, level=level, rounds=rounds, seed=seed)
+        sf = style_fit(a, b, y, weight, z, where.size, anchor=_local(where, anchor_index),
+                       anchor_value=opt.anchor_rating)
+        ci = style_intervals(sf, a, b, y, weight, z, method=opt.interval, level=opt.level, rounds=opt.rounds,
+                             seed=opt.seed)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise ArenaError(f"style-controlled ratings: {exc}") from exc
-    se = np.sqrt(np.diag(sf.cov)[n:])
+    se = np.sqrt(np.diag(sf.cov)[where.size:])
     params["style"] = {name: ({"coef": float(sf.beta[live.index(c)]), "se": float(se[live.index(c)])}
                               if c in live else None) for c, name in enumerate(COVARIATES)}
-    params["alpha"] = 0.0
-    if interval == "bootstrap":
+    if opt.interval == "bootstrap":
         params["dropped"] = int(ci.dropped)
-    return ci
+    shift = 0.0 if anchor_index is not None else opt.anchor_rating - float(ci.rating.mean())
+    return _place(est, where, ci, shift)
 
 
 def _tally(kept) -> dict[str, tuple[int, int, int, int]]:
@@ -212,8 +389,20 @@ def _num(x):
     return None if x is None else float(x)
 
 
+def _json_safe(value):
+    """Non-finite numbers (an unbounded interval, a rating that does not exist) as null: strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def leaderboard_json(lb: Leaderboard) -> dict:
-    """The canonical JSON form: full-precision numbers (rounding is for display only)."""
+    """The canonical JSON form: full-precision numbers (rounding is for display only); ±inf and nan as null,
+    read with the row's ``unbounded`` ("above": lower bound only; "below": upper bound only)."""
     out = dataclasses.asdict(lb)
     out["rows"] = [dataclasses.asdict(r) for r in lb.rows]
-    return out
+    return _json_safe(out)

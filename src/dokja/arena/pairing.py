@@ -5,8 +5,9 @@ A pair's score is high when its two models' ratings are close relative to their 
 
     score = exp(−Δ² / 2(s_i² + s_j²)) · sqrt(s_i² + s_j²) / sqrt(1 + n_ij)
 
-Models without a rating yet (new ones) get the field's mean and a wide uncertainty, so they
-are shown often until they settle. A floor share of the probability is spread evenly, so
+Models without a rating yet (new ones, or ones with no finite rating or interval because they
+never lost or never won) get the field's mean and a wide uncertainty, so they are shown often
+until they settle. A floor share of the probability is spread evenly, so
 every pair keeps a positive probability; each vote is then weighted by the inverse of its
 pair's probability, which keeps the ratings unbiased under this non-uniform sampling.
 """
@@ -41,12 +42,12 @@ def pair_probabilities(models: list[str], leaderboard=None, counts: Mapping[tupl
     if not 0 < floor <= 1:
         raise ArenaError("floor must be in (0, 1]")
     rows = {r.model: r for r in (leaderboard.rows if leaderboard is not None else [])}
-    known = [r.rating for m, r in rows.items() if m in models]
+    known = [r.rating for m, r in rows.items() if m in models and math.isfinite(r.rating)]
     centre = float(np.mean(known)) if known else 0.0
     rating, sd = {}, {}
     for m in models:
         r = rows.get(m)
-        if r is None or not math.isfinite(r.upper - r.lower):
+        if r is None or not math.isfinite(r.rating) or not math.isfinite(r.upper - r.lower):
             rating[m], sd[m] = centre, NEW_MODEL_SD
         else:
             rating[m], sd[m] = r.rating, max((r.upper - r.lower) / (2 * _Z95), 1e-6)

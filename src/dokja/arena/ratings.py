@@ -27,10 +27,25 @@ import numpy as np
 
 from .cells import Cells
 
-__all__ = ["SCALE", "TIES", "Fit", "Intervals", "fit", "sandwich", "sandwich_cov", "ranks", "to_rating"]
+__all__ = ["SCALE", "TIES", "CONVENTIONS", "Fit", "Intervals", "arena_ridge_alpha", "fit", "sandwich",
+           "sandwich_cov", "ranks", "to_rating"]
 
 SCALE = 400.0 / math.log(10.0)
 TIES = ("half", "davidson")
+CONVENTIONS = ("mle", "arena-ridge")
+
+
+def arena_ridge_alpha(c: float = 1.0) -> float:
+    """The ``alpha`` of :func:`fit` that reproduces the published arena notebook's ridge fit.
+
+    Its ``compute_mle_elo`` fits sklearn's ``LogisticRegression(fit_intercept=False)`` (L2, ``C``)
+    on a pivot-table design: each pair appears in both orders and a decisive vote counts as two
+    wins, a tie as one each way, so its log-likelihood is 4 × the half-win one; and its features
+    are ±ln 10, so its coefficients are β = θ / ln 10. Minimising ½‖β‖² − 4C·ℓ(θ) is maximising
+    ℓ(θ) − ‖θ‖² / (8 C ln² 10): ``alpha = 1 / (4 C ln² 10)`` (≈ 0.047 for C = 1). The penalty is
+    on θ itself, which puts the mean at 0 (rating 1000), as the centred penalty of :func:`fit` does.
+    """
+    return 1.0 / (4.0 * c * math.log(10.0) ** 2)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ later log extends an earlier one (consistency).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +19,25 @@ from sqlalchemy.orm import Session
 from ..store.schema import AuditEntry
 from .merkle import consistency_proof, inclusion_proof, leaf_hash, root_from_hashes, verify_consistency
 
-KINDS = ("programme imported", "team registered", "model registered", "suite registered", "run finished",
+KINDS = ("programme imported", "team registered", "model registered", "model submitted", "suite registered",
+         "run finished",
          "votes committed", "provenance verdict", "reviewer note", "decision")
 
 
 def canonical_json(data: Any) -> bytes:
     """RFC 8785 canonical JSON: equal data give identical bytes."""
     return rfc8785.dumps(data)
+
+
+def json_safe(value: Any) -> Any:
+    """Non-finite floats (an unbounded interval, a missing statistic) have no JSON form: they become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def entry_leaf(kind: str, subject: str, payload: dict) -> bytes:
@@ -40,6 +53,14 @@ def append(session: Session, kind: str, subject: str, payload: dict) -> AuditEnt
     session.add(row)
     session.flush()
     return row
+
+
+def append_core(conn, kind: str, subject: str, payload: dict) -> None:
+    """`append` for a Core connection (the arena's ballot box commits votes without the ORM)."""
+    from sqlalchemy import insert
+
+    conn.execute(insert(AuditEntry), [{"kind": kind, "subject": subject, "payload": payload,
+                                       "leaf_hash": entry_leaf(kind, subject, payload).hex()}])
 
 
 def entries(session: Session) -> list[AuditEntry]:

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from .. import __version__
 from ..arena.errors import ArenaError
+from ..audit.keys import KeyError_
+from ..bundle.build import BundleError
 from ..harness import SuiteError, bundled_suites, load_suite
 from ..models import ModelError
 from ..programme import Programme, ProgrammeError, load_programme
@@ -64,7 +66,7 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_print_vers
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
 USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError, ArenaError, CheckpointError,
-               StoreError)
+               StoreError, KeyError_, BundleError)
 
 Db = Annotated[Optional[str], typer.Option("--db", envvar="DOKJA_DB",
                                            help="SQLAlchemy URL or SQLite file [default: .dokja/dokja.db]")]
@@ -164,6 +166,8 @@ def model_add(name: str, location: Annotated[str, typer.Argument(help="HF direct
                                                                        "package:NAME, or http(s) endpoint URL")],
               chat: Annotated[bool, typer.Option(help="use the chat template for generation")] = False,
               team: Annotated[Optional[str], typer.Option(help="submit it for this team")] = None,
+              replace: Annotated[bool, typer.Option("--replace", help="replace the team's earlier submission "
+                                                                      "for the stage")] = False,
               stage: StageOpt = None, db_url: Db = None, cache: Cache = Path(".dokja")) -> None:
     """Register a model (its checkpoint SHA-256 is recorded) and optionally submit it for a team."""
     from ..registry import add_model, programme_row, stage_row, submit
@@ -171,7 +175,7 @@ def model_add(name: str, location: Annotated[str, typer.Argument(help="HF direct
     with open_store(db_url).begin() as session:
         row = add_model(session, name, location, chat=chat, cache=cache)
         if team:
-            submit(session, team, stage_row(session, programme_row(session), stage), name)
+            submit(session, team, stage_row(session, programme_row(session), stage), name, replace=replace)
     console.print(f"[green]✓[/] model {name} ({row.kind}) sha256 {row.sha256 or '—'}")
 
 
@@ -374,3 +378,8 @@ from .provenance import provenance_app  # noqa: E402
 app.add_typer(provenance_app, name="provenance")
 from .programme import programme_app  # noqa: E402
 app.add_typer(programme_app, name="programme")
+from . import office as _office  # noqa: E402
+app.add_typer(_office.keys_app, name="keys")
+app.add_typer(_office.log_app, name="log")
+app.command("bundle")(guarded(_office.bundle))
+app.command("verify")(guarded(_office.verify))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..models.base import Backend, Failed
+from ..audit.log import append, canonical_json
 from ..store import schema as db
 from . import prompts, scoring, stats
 from .judge import Rubric, grade
@@ -36,6 +37,8 @@ def register_suite(session: Session, suite: Suite) -> db.Suite:
                   language=suite.meta.get("language", ""), category=suite.meta.get("category", ""),
                   kind=suite.kind, metric=suite.metric, sha256=suite.sha256,
                   meta={k: v for k, v in suite.meta.items() if k != "id"})
+    if row is None or row.sha256 != suite.sha256:
+        append(session, "suite registered", suite.id, {"suite": suite.id, "commitment": suite.sha256})
     if row is None:
         row = db.Suite(key=suite.id, **fields)
         session.add(row)
@@ -253,9 +256,20 @@ def evaluate(sessions: sessionmaker[Session], model: db.Model, suite: Suite, bac
                 on_items(len(chunk))
     with sessions.begin() as session:
         run = session.get(db.Run, run_id)
+        if run.status != "finished" or todo:
+            append(session, "run finished", f"{model.name}/{suite.id}",
+                   {"run": run_id, "model": model.name, "suite": suite.id, "config_hash": run.config_hash,
+                    "results_sha256": results_sha256(session, run_id)})
         run.status, run.finished_at = "finished", run.finished_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         summary = summarise(session, run_id)
     return RunOutcome(run_id, len(chosen) - len(todo), len(todo), summary)
+
+
+def results_sha256(session: Session, run_id: int) -> str:
+    """The SHA-256 of a run's per-item results (item id, metrics) in item order, as canonical JSON."""
+    rows = session.execute(select(db.Item.key, db.Result.metrics).join(db.Item, db.Item.id == db.Result.item_id)
+                           .where(db.Result.run_id == run_id).order_by(db.Item.position)).all()
+    return hashlib.sha256(canonical_json([[key, metrics] for key, metrics in rows])).hexdigest()
 
 
 def summarise(session: Session, run_id: int) -> dict:

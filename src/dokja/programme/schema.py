@@ -61,14 +61,17 @@ class Arena(Strict):
     """How the public arena's ratings become each team's user-evaluation points (out of ``scheme.user``).
 
     A team's points come from its best-rated model on the arena leaderboard; a team with no
-    rated model earns none.
+    rated model earns none. Points go by tier: each model is credited with the best rating among
+    the models ranked no better than it, so models sharing a rank earn the same points.
     """
 
     points: Literal["linear", "rank", "win_rate"] = Field(
-        "linear", description="linear: scheme.user × (rating − floor) / (best rating − floor), clipped to [0, 1]; "
+        "linear", description="linear: scheme.user × (credited rating − floor) / (best rating − floor), clipped to "
+        "[0, 1], the credited rating being the best among models ranked no better (an unbeaten model counts at "
+        "its lower bound); "
         "rank: scheme.user × (n − rank) / (n − 1) over the n models on the leaderboard, ranks from simultaneous "
         "intervals so near-equal models earn the same; win_rate: scheme.user × min(1, P(beat `reference`) / "
-        "`full_at`), the win probability implied by the two ratings")
+        "`full_at`), the win probability implied by the credited rating and the reference's")
     floor: float | str | None = Field(
         None, description="linear only: the rating that earns 0 points, as a number or the name of a model "
         "whose rating it is (e.g. a baseline); default the lowest rating on the leaderboard")

@@ -3,9 +3,12 @@ gate's findings. The one place provenance touches the database."""
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..audit.log import append, canonical_json, json_safe
 from .tables import ProvenanceCheck, ProvenanceNote
 
 
@@ -14,6 +17,9 @@ def record_check(session: Session, verdict: dict, *, location: str = "", model_i
                           passed=bool(verdict["passed"]), summary=verdict["summary"], data=verdict)
     session.add(row)
     session.flush()
+    append(session, "provenance verdict", verdict["model"],
+           {"check": row.id, "model": verdict["model"], "passed": bool(verdict["passed"]),
+            "summary": verdict["summary"], "sha256": hashlib.sha256(canonical_json(json_safe(verdict))).hexdigest()})
     return row
 
 
@@ -22,6 +28,8 @@ def add_note(session: Session, model_name: str, note: str, *, passed: bool | Non
     row = ProvenanceNote(model_name=model_name, note=note, passed=passed, reviewer=reviewer)
     session.add(row)
     session.flush()
+    append(session, "reviewer note", model_name, {"note": row.id, "model": model_name, "text": note,
+                                                  "passed": passed, "reviewer": reviewer})
     return row
 
 

@@ -7,6 +7,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import hashlib
+
+from ..audit.log import append
 from ..models import ModelError, checkpoint_sha256, resolve
 from ..programme import Programme
 from ..programme.schema import Member, Reference, Team
@@ -42,13 +45,21 @@ def add_team(session: Session, team: Team) -> db.Team:
         raise RegistryError(f"team {team.id!r} has no student member: the call for teams requires "
                             "undergraduate or graduate students to take part")
     row = session.scalar(select(db.Team).where(db.Team.key == team.id))
+    before = None if row is None else _team_record(row)
     if row is None:
         row = db.Team(key=team.id, name=team.name)
         session.add(row)
     row.name, row.name_ko, row.target = team.name, team.name_ko, team.target
     row.members = [db.Member(name=m.name, organisation=m.organisation, role=m.role) for m in team.members]
     session.flush()
+    if _team_record(row) != before:
+        append(session, "team registered", team.id, _team_record(row))
     return row
+
+
+def _team_record(row: db.Team) -> dict:
+    return {"team": row.key, "name": row.name, "name_ko": row.name_ko, "target": row.target,
+            "members": [{"name": m.name, "organisation": m.organisation, "role": m.role} for m in row.members]}
 
 
 def absolute_location(location: str, base: Path | None = None) -> str:
@@ -87,11 +98,14 @@ def add_model(session: Session, name: str, location: str, *, chat: bool = False,
     except ModelError as exc:
         raise RegistryError(str(exc)) from None
     row = session.scalar(select(db.Model).where(db.Model.name == name))
+    changed = row is None or (row.kind, row.location, row.sha256, row.chat) != (where.kind, location, sha, chat)
     if row is None:
         row = db.Model(name=name, kind=where.kind, location=location)
         session.add(row)
     row.kind, row.location, row.sha256, row.chat = where.kind, location, sha, chat
     session.flush()
+    if changed:
+        append(session, "model registered", name, {"model": name, "kind": where.kind, "sha256": sha, "chat": chat})
     return row
 
 
@@ -117,18 +131,27 @@ def _model(session: Session, name: str) -> db.Model:
     return row
 
 
-def submit(session: Session, team_key: str, stage: db.Stage, model_name: str) -> db.Submission:
+def submit(session: Session, team_key: str, stage: db.Stage, model_name: str, *,
+           replace: bool = False) -> db.Submission:
+    """A team's model for a stage; replacing a different one needs ``replace`` (the office saying so)."""
     team = session.scalar(select(db.Team).where(db.Team.key == team_key))
     if team is None:
         raise RegistryError(f"no team {team_key!r}; add it with `dokja team add`")
     model = _model(session, model_name)
     row = session.scalar(select(db.Submission).where(db.Submission.team_id == team.id,
                                                      db.Submission.stage_id == stage.id))
+    if row is not None and row.model_id != model.id and not replace:
+        raise RegistryError(f"team {team_key!r} already submitted {row.model.name!r} for stage {stage.key!r}; "
+                            "pass --replace to replace it")
     if row is None:
         row = db.Submission(team_id=team.id, stage_id=stage.id, model_id=model.id)
         session.add(row)
+    changed = row.model_id != model.id or row.id is None
     row.model_id = model.id
     session.flush()
+    if changed:
+        append(session, "model submitted", f"{team_key}/{stage.key}",
+               {"team": team_key, "stage": stage.key, "submission": model_name, "sha256": model.sha256})
     return row
 
 
@@ -153,8 +176,13 @@ def import_programme(session: Session, programme: Programme, source: str = "", *
     if row is None:
         row = db.Programme(name=programme.name, config={})
         session.add(row)
-    row.name_ko, row.config, row.source = programme.name_ko, programme.model_dump(mode="json"), source
+    config = programme.model_dump(mode="json")
+    changed = row.config != config or row.source != source
+    row.name_ko, row.config, row.source = programme.name_ko, config, source
     session.flush()
+    if changed:
+        append(session, "programme imported", programme.name,
+               {"programme": programme.name, "sha256": hashlib.sha256(source.encode()).hexdigest()})
     existing = {s.key: s for s in row.stages}
     for stage in programme.stages:
         srow = existing.get(stage.id) or db.Stage(programme_id=row.id, key=stage.id)

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from ..audit.log import json_safe
 from .inputs import StageError
 from .records import StageInputs
-
-
-def json_safe(value: Any) -> Any:
-    """Non-finite floats (an unbounded interval) become null, so the section has a canonical JSON form."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def _board(inputs: StageInputs):

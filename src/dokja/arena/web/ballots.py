@@ -10,12 +10,15 @@ fsyncs on the commit path were the worst of the vote latency tail (p99 378 ms â†
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import queue
 import threading
 import time
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+
+from ...audit.log import append_core, canonical_json
 
 from ..service import Ballot, Verdict, cast_votes
 
@@ -29,6 +32,15 @@ def _settle(future: asyncio.Future, verdict: Verdict | BaseException) -> None:
         future.set_exception(verdict)
     else:
         future.set_result(verdict)
+
+
+def _logged(conn, ballots: list[Ballot], verdicts: list[Verdict]) -> list[Verdict]:
+    """Append the batch's accepted votes to the audit log in the same transaction (hash of battle, outcome)."""
+    taken = [[b.battle, b.outcome] for b, v in zip(ballots, verdicts) if v.status == "ok"]
+    if taken:
+        append_core(conn, "votes committed", f"{len(taken)} vote(s)",
+                    {"votes": len(taken), "sha256": hashlib.sha256(canonical_json(taken)).hexdigest()})
+    return verdicts
 
 
 class BallotBox:
@@ -93,13 +105,13 @@ class BallotBox:
     def _commit(self, conn, ballots: list[Ballot]) -> list[Verdict | BaseException]:
         try:
             with conn.begin():
-                return cast_votes(conn, ballots)
+                return _logged(conn, ballots, cast_votes(conn, ballots))
         except IntegrityError:  # another writer took a battle in between: judge one by one
             out: list[Verdict | BaseException] = []
             for ballot in ballots:
                 try:
                     with conn.begin():
-                        out.extend(cast_votes(conn, [ballot]))
+                        out.extend(_logged(conn, [ballot], cast_votes(conn, [ballot])))
                 except IntegrityError:
                     out.append(Verdict("already_voted"))
             return out
