@@ -100,3 +100,21 @@ def stage_inputs(spec: dict, teams: dict[str, dict], refs: list[dict], *, user_s
 @pytest.fixture(scope="session")
 def make_inputs():
     return stage_inputs
+
+
+@pytest.fixture(scope="session")
+def evaluate_stage():
+    """`evaluate_stage(sessions, cache)`: every model of the first stage on every suite, as `dokja eval` does."""
+
+    def run(sessions, cache):
+        from dokja.harness.campaign import evaluate_models, stage_models
+        from dokja.programme import Programme
+        from dokja.registry import programme_row, stage_row
+
+        with sessions.begin() as s:
+            prow = programme_row(s)
+            spec = Programme.model_validate(prow.config)
+            models = stage_models(s, prow, stage_row(s, prow, None))
+        evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache)
+
+    return run

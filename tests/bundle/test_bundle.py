@@ -22,7 +22,7 @@ from dokja.store import schema as db
 
 
 @pytest.fixture(scope="module")
-def decided(tmp_path_factory, smollm2_dir, cache):
+def decided(tmp_path_factory, smollm2_dir, cache, evaluate_stage):
     """A real decision (SmolLM2 copies evaluated on the first items, arena votes), its store and key."""
     from dokja.programme import load_programme
     from dokja.programme.schema import Team
@@ -59,14 +59,7 @@ scores = { kobbq = 0.6, kobest_copa = 0.8 }
                 {"name": "Kim", "role": "lead"}, {"name": "Lee", "role": "student"}]}))
             add_model(s, f"{key}-model", str(smollm2_dir), cache=cache)
             submit(s, key, srow, f"{key}-model")
-    from dokja.harness.campaign import evaluate_models, stage_models
-    from dokja.programme import Programme
-
-    with sessions.begin() as s:
-        prow = programme_row(s)
-        spec = Programme.model_validate(prow.config)
-        models = stage_models(s, prow, stage_row(s, prow, None))
-    evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache)
+    evaluate_stage(sessions, cache)
     votes = [VoteRecord(f"b{k}", "alpha-model", "beta-model", "a" if k % 3 else "b") for k in range(30)]
     write_votes(votes, root / "votes.jsonl")
     (root / "e.csv").write_text("team,expert\nalpha,25\nbeta,24\n")

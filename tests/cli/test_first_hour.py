@@ -224,3 +224,35 @@ def test_interrupted_eval_says_what_it_kept(tmp_path, tiny):
     assert proc.returncode == 130, errors
     assert "Traceback" not in errors
     assert "interrupted:" in errors and "again to resume" in errors
+
+
+def test_replacing_a_submission_needs_replace(tmp_path, tiny):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "alpha").symlink_to(tiny)
+    (tmp_path / "p.toml").write_text(PROGRAMME)
+    env = {"DOKJA_DB": str(tmp_path / "d.db"), "DOKJA_CACHE": str(tmp_path / "cache"), "COLUMNS": "300"}
+    assert runner.invoke(app, ["init", str(tmp_path / "p.toml")], env=env).exit_code == 0
+    one_line_error(["model", "add", "alpha-2", str(tiny), "--team", "alpha"], tmp_path,
+                   "team 'alpha' already submitted 'alpha-1' for stage 'stage-1'; pass --replace to replace it")
+    done = runner.invoke(app, ["model", "add", "alpha-2", str(tiny), "--team", "alpha", "--replace"], env=env)
+    assert done.exit_code == 0, done.output
+
+
+def test_deciding_refuses_weights_changed_after_evaluation(tmp_path, tiny):
+    (tmp_path / "models").mkdir()
+    copy = tmp_path / "models" / "alpha"
+    copy.mkdir()
+    for f in tiny.iterdir():
+        (copy / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "p.toml").write_text(PROGRAMME)
+    env = {"DOKJA_DB": str(tmp_path / "d.db"), "DOKJA_CACHE": str(tmp_path / "cache"), "COLUMNS": "300"}
+    for args in (["init", str(tmp_path / "p.toml")], ["eval"]):
+        assert runner.invoke(app, args, env=env).exit_code == 0
+    (tmp_path / "e.csv").write_text("team,expert\nalpha,30\n")
+    (tmp_path / "u.csv").write_text("team,user\nalpha,20\n")
+    decide = ["stage", "decide", "--expert", str(tmp_path / "e.csv"), "--user", str(tmp_path / "u.csv")]
+    assert runner.invoke(app, decide, env=env).exit_code == 0
+    one_line_error(decide, tmp_path, "already has decision 1: say why it is decided again with --reason")
+    weights = copy / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-8] + b"\0" * 8)
+    one_line_error(decide + ["--reason", "again"], tmp_path, "checkpoint changed since registration")

@@ -11,17 +11,6 @@ from dokja.registry import add_model, add_team, import_programme, programme_row,
 from dokja.store import open_store
 
 
-def evaluate_all(sessions, cache):
-    """Every stage model on every suite with the programme's settings, as `dokja eval` does."""
-    from dokja.harness.campaign import evaluate_models, stage_models
-    from dokja.programme import Programme
-
-    with sessions.begin() as s:
-        prow = programme_row(s)
-        spec = Programme.model_validate(prow.config)
-        models = stage_models(s, prow, stage_row(s, prow, None))
-    evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache)
-
 PROGRAMME = """
 name = "Stage test"
 [[stages]]
@@ -43,7 +32,7 @@ scores = {{ kobbq = 0.6, kobest_copa = 0.8 }}
 
 
 @pytest.fixture
-def two_teams(tmp_path, smollm2_dir, cache):
+def two_teams(tmp_path, smollm2_dir, cache, evaluate_stage):
     """`two_teams(keep, extra)`: the store's sessions, with `extra` TOML appended to the programme."""
 
     def make(keep: int = 2, extra: str = "", evaluate: bool = True):
@@ -59,7 +48,7 @@ def two_teams(tmp_path, smollm2_dir, cache):
                 add_model(s, f"{key}-model", str(smollm2_dir), cache=cache)
                 submit(s, key, srow, f"{key}-model")
         if evaluate:
-            evaluate_all(sessions, cache)
+            evaluate_stage(sessions, cache)
         return sessions
 
     return make

@@ -24,6 +24,7 @@ COLUMNS = tuple(f.name for f in dataclasses.fields(VoteRecord))
 _INTS = ("len_a", "len_b", "md_a", "md_b")
 _BOOLS = ("flagged", "reveals_identity")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
+OPTIONAL = {"stage": ""}  # columns an older export may lack, with the value they then take
 
 
 def _kind(path: Path) -> str:
@@ -81,10 +82,10 @@ def _read_csv(path: Path, text: str) -> list[VoteRecord]:
     header = next(reader, None)
     if header is None:
         raise ArenaError(f"{path}: empty file; expected a header line with {', '.join(COLUMNS)}")
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL]
     if missing:
         raise ArenaError(f"{path} line 1: missing column {missing[0]!r}")
-    position = {c: header.index(c) for c in COLUMNS}
+    position = {c: header.index(c) for c in COLUMNS if c in header}
     out = []
     for values in reader:
         line = reader.line_num
@@ -92,7 +93,7 @@ def _read_csv(path: Path, text: str) -> list[VoteRecord]:
             continue
         if len(values) != len(header):
             raise ArenaError(f"{path} line {line}: {len(values)} fields, the header has {len(header)}")
-        out.append(_record(path, line, {c: values[position[c]] for c in COLUMNS}))
+        out.append(_record(path, line, {**OPTIONAL, **{c: values[i] for c, i in position.items()}}))
     return out
 
 
@@ -107,10 +108,10 @@ def _read_jsonl(path: Path, text: str) -> list[VoteRecord]:
             raise ArenaError(f"{path} line {line}: not JSON ({exc.msg})") from exc
         if not isinstance(obj, dict):
             raise ArenaError(f"{path} line {line}: expected a JSON object")
-        missing = [c for c in COLUMNS if c not in obj]
+        missing = [c for c in COLUMNS if c not in obj and c not in OPTIONAL]
         if missing:
             raise ArenaError(f"{path} line {line}: missing field {missing[0]!r}")
-        out.append(_record(path, line, obj))
+        out.append(_record(path, line, {**OPTIONAL, **obj}))
     return out
 
 
@@ -119,9 +120,9 @@ def _record(path: Path, line: int, raw: dict) -> VoteRecord:
         return ArenaError(f"{path} line {line}, field {name!r}: {why}")
 
     fields = {}
-    for name in ("battle", "model_a", "model_b", "category", "language"):
+    for name in ("battle", "model_a", "model_b", "category", "language", "stage"):
         value = raw[name]
-        if not isinstance(value, str) or (name != "category" and name != "language" and not value):
+        if not isinstance(value, str) or (name in ("battle", "model_a", "model_b") and not value):
             raise bad(name, f"expected a non-empty text, got {value!r}")
         fields[name] = value
     if raw["outcome"] not in OUTCOMES:

@@ -61,6 +61,7 @@ class VoteRecord:
     md_b: int = 0
     flagged: bool = False
     reveals_identity: bool = False
+    stage: str = ""  # the stage the battle was fought in; "" in exports made before votes carried one
 
 
 @dataclass

@@ -52,12 +52,24 @@ def visitor_id(session: Session, token: str, address: str = "") -> int:
     return row.id
 
 
+def current_stage(session: Session) -> str:
+    """The stage a battle fought now belongs to: the programme's earliest stage not yet decided ("" if none)."""
+    from ..store import schema as db
+
+    programme = session.scalars(select(db.Programme).order_by(db.Programme.id.desc())).first()
+    open_stages = [s for s in (programme.stages if programme else []) if s.status != "decided"]
+    return open_stages[0].key if open_stages else ""
+
+
 def open_battle(session: Session, *, token: str, address: str, prompt: str, model_a: str, model_b: str,
-                probability: float, weight: float = 1.0, category: str = "general", language: str = "en") -> Battle:
-    """A new battle with both answers pending; its key is unguessable, so battles cannot be enumerated."""
+                probability: float, weight: float = 1.0, category: str = "general", language: str = "en",
+                stage: str | None = None) -> Battle:
+    """A new battle with both answers pending; its key is unguessable, so battles cannot be enumerated. It
+    belongs to the stage open now, so a later stage's decision never counts its vote."""
     battle = Battle(key=secrets.token_hex(16), visitor_id=visitor_id(session, token, address), prompt=prompt,
                     model_a=model_a, model_b=model_b, probability=float(probability), weight=float(weight),
-                    category=category, language=language, created_at=utcnow())
+                    category=category, language=language, created_at=utcnow(),
+                    stage=current_stage(session) if stage is None else stage)
     battle.answers = [Answer(side=s, text="", finished=False, tokens=0, reveals_identity=False) for s in SIDES]
     session.add(battle)
     session.flush()
@@ -127,7 +139,8 @@ def vote_rows(session: Session) -> list[dict]:
     a, b = Answer.__table__.alias("answer_a"), Answer.__table__.alias("answer_b")
     query = (select(Vote.id, Vote.visitor_id, Vote.outcome, Vote.created_at, Vote.flagged, Battle.key,
                     Battle.model_a, Battle.model_b, Battle.prompt, Battle.probability, Battle.weight,
-                    Battle.category, Battle.language, Battle.created_at, a.c.text, b.c.text, a.c.reveals_identity,
+                    Battle.category, Battle.language, Battle.created_at, Battle.stage, a.c.text, b.c.text,
+                    a.c.reveals_identity,
                     b.c.reveals_identity, a.c.finished_at, b.c.finished_at)
              .join(Battle, Battle.id == Vote.battle_id)
              .join(a, and_(a.c.battle_id == Battle.id, a.c.side == "a"))
@@ -135,11 +148,11 @@ def vote_rows(session: Session) -> list[dict]:
              .order_by(Vote.id))
     out = []
     for (vote_id, visitor, outcome, created, flagged, key, model_a, model_b, prompt, probability, weight,
-         category, language, opened, text_a, text_b, reveal_a, reveal_b, done_a, done_b) in session.execute(query):
+         category, language, opened, stage, text_a, text_b, reveal_a, reveal_b, done_a, done_b) in session.execute(query):
         ready = max(done_a, done_b) if done_a and done_b else opened
         out.append({"vote": vote_id, "visitor": visitor, "battle": key, "model_a": model_a, "model_b": model_b,
                     "outcome": outcome, "prompt": prompt, "probability": probability, "weight": weight,
-                    "category": category, "language": language, "answer_a": text_a, "answer_b": text_b,
+                    "category": category, "language": language, "stage": stage, "answer_a": text_a, "answer_b": text_b,
                     "reveals_identity": bool(reveal_a or reveal_b), "flagged": bool(flagged),
                     "created": created, "seconds": max((created - ready).total_seconds(), 0.0)})
     return out
@@ -173,8 +186,9 @@ def refresh_flags(session: Session, rows: list[dict] | None = None) -> int:
     return count
 
 
-def votes_from_store(session: Session, *, refresh: bool = True) -> list:
-    """Every vote as an anonymised record, flagged and identity-revealing ones included (marked).
+def votes_from_store(session: Session, *, refresh: bool = True, stage: str | None = None) -> list:
+    """Every vote as an anonymised record, flagged and identity-revealing ones included (marked); with
+    ``stage``, only the votes of battles fought in that stage.
 
     With ``refresh`` the honesty flags are brought up to date first, so the site, the export and
     anyone recomputing from it see the same flags.
@@ -187,10 +201,12 @@ def votes_from_store(session: Session, *, refresh: bool = True) -> list:
         refresh_flags(session, rows)
     records = []
     for row in rows:
+        if stage is not None and row["stage"] != stage:
+            continue
         len_a, md_a = style_features(row["answer_a"])
         len_b, md_b = style_features(row["answer_b"])
         records.append(VoteRecord(battle=row["battle"], model_a=row["model_a"], model_b=row["model_b"],
                                   outcome=row["outcome"], category=row["category"], language=row["language"],
                                   weight=row["weight"], len_a=len_a, len_b=len_b, md_a=md_a, md_b=md_b,
-                                  flagged=row["flagged"], reveals_identity=row["reveals_identity"]))
+                                  flagged=row["flagged"], reveals_identity=row["reveals_identity"], stage=row["stage"]))
     return records

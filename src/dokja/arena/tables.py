@@ -46,6 +46,7 @@ class Battle(Base):
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     category: Mapped[str] = mapped_column(String(32), default="general")
     language: Mapped[str] = mapped_column(String(8), default="en")
+    stage: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     answers: Mapped[list["Answer"]] = relationship(order_by="Answer.side", lazy="selectin")
     vote: Mapped["Vote | None"] = relationship(back_populates="battle", uselist=False)

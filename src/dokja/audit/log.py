@@ -12,21 +12,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..store.schema import AuditEntry
+from .canonical import canonical_json
 from .merkle import consistency_proof, inclusion_proof, leaf_hash, root_from_hashes, verify_consistency
 
 KINDS = ("programme imported", "team registered", "model registered", "model submitted", "suite registered",
          "run finished",
          "votes committed", "provenance verdict", "reviewer note", "decision")
-
-
-def canonical_json(data: Any) -> bytes:
-    """RFC 8785 canonical JSON: equal data give identical bytes."""
-    return rfc8785.dumps(data)
 
 
 def json_safe(value: Any) -> Any:

@@ -21,6 +21,7 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..arena.leaderboard import VoteRecord
 from ..audit import keys
 from ..audit.log import Checkpoint, canonical_json, checkpoint, entries, json_safe, proofs
 from ..stage.records import Decision, StageInputs
@@ -39,7 +40,8 @@ def item_records(session: Session, inputs: StageInputs) -> Iterable[dict]:
     """Every per-item output of every run the decision used, in run then item order."""
     runs = [(t.model, r) for t in inputs.teams for r in t.runs.values()]
     runs += [(ref.model or ref.name, r) for ref in inputs.references for r in ref.runs.values()]
-    for model, run in sorted(runs, key=lambda mr: mr[1].run_id):
+    unique = {run.run_id: (model, run) for model, run in runs}  # a reference may be a team's model too
+    for model, run in (unique[k] for k in sorted(unique)):
         suite = session.scalar(select(db.Suite).where(db.Suite.key == run.suite))
         sealed = "sealed" in (suite.meta or {})
         rows = session.execute(select(db.Item.key, db.Item.payload, db.Result.metrics, db.Result.detail)
@@ -100,7 +102,8 @@ def write_bundle(session: Session, decision_row: db.Decision, key_file: Path, ou
         files["decision.json"] = decision.canonical()
         files["items.jsonl"] = b"".join(canonical_json(r) + b"\n" for r in item_records(session, inputs))
         votes = inputs.arena.votes if inputs.arena else ()
-        files["votes.jsonl"] = b"".join(canonical_json(json_safe(dataclasses.asdict(v))) + b"\n" for v in votes)
+        names = [f.name for f in dataclasses.fields(VoteRecord)]
+        files["votes.jsonl"] = b"".join(canonical_json({n: getattr(v, n) for n in names}) + b"\n" for v in votes)
     else:
         files["decision.json"] = canonical_json(public_decision(decision.model_dump(mode="json")))
     manifest = canonical_json({"format": FORMAT, "level": level, "stage": inputs.stage, "decision": decision_row.id,

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..audit import keys
-from ..audit.log import canonical_json, entry_leaf, json_safe
+from ..arena.leaderboard import VoteRecord
+from ..audit.log import canonical_json, entry_leaf
 from ..audit.merkle import verify_inclusion
 from .build import FORMAT, BundleError, checkpoint_of
 
@@ -115,8 +116,10 @@ def _runs(inputs):
 
 
 def check_votes(files: dict[str, bytes], inputs) -> list[str]:
-    given = list(_lines(files, "votes.jsonl"))
-    used = [json_safe(dataclasses.asdict(v)) for v in (inputs.arena.votes if inputs.arena else ())]
+    """votes.jsonl against the votes the decision counted, vote by vote."""
+    names = [f.name for f in dataclasses.fields(VoteRecord)]
+    given = [tuple(v.get(n) for n in names) for v in _lines(files, "votes.jsonl")]
+    used = [tuple(getattr(v, n) for n in names) for v in (inputs.arena.votes if inputs.arena else ())]
     problems = [f"vote {n}: differs from the votes the decision counted" for n, (a, b) in
                 enumerate(zip(given, used), 1) if a != b]
     if len(given) != len(used):

@@ -285,7 +285,9 @@ def out_path(path: Path, option: str = "--out") -> Path:
 
 
 def print_decision(decision) -> None:
-    """The decision's table: points, the frontier ratio and each team's outcome."""
+    """The decision's table: points, the frontier ratio, each team's outcome, and how sure it is."""
+    from rich.markup import escape
+
     stage = decision.stage
     table = Table("rank", "team", "bench", "expert", "user", "total", "frontier", "outcome",
                   title=f"{stage.name} {stage.name_ko} — {stage.date}")
@@ -305,6 +307,18 @@ def print_decision(decision) -> None:
         console.print(f"  {mark} {ref.name} ({ref.vendor}): {ref.reason}", highlight=False)
     source = "the arena's ratings of " + decision.arena["source"] if decision.arena else "a CSV given by hand"
     console.print(f"  user points from {source}", highlight=False)
+    odds = decision.robustness
+    if odds is not None:
+        cut = f"; at the cut, {odds.cut.text}" if odds.cut and odds.cut not in odds.close_calls else ""
+        console.print(f"  how sure: {odds.rounds} resamples (seed {odds.seed}) of items and votes{cut}",
+                      highlight=False)
+        from ..stage.robustness import unsure
+
+        for line in [c.text for c in odds.close_calls] + unsure(odds, {t.id: t.name for t in decision.teams}):
+            console.print(f"  [yellow]⚠[/] {escape(line)}", highlight=False)
+        pending = [t for t, v in decision.verdicts.items() if v not in ("advance", "eliminated")]
+        if pending:
+            console.print(f"  [yellow]more evaluation needed[/] under the pre-registered rule: {', '.join(pending)}")
 
 
 @stage_app.command("decide")

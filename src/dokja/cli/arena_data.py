@@ -66,14 +66,33 @@ def recompute(votes: Annotated[Path, typer.Argument(help="an export: votes.csv o
     title = (f"Arena leaderboard 아레나 순위 — ties: {lb.ties}, intervals: {lb.interval}"
              + (", style-controlled" if lb.style_controlled else "") + (f", {lb.category}" if lb.category else ""))
     level = round(100 * lb.params.get("level", 0.95))
+    parts = len({r.part for r in lb.rows}) > 1
     table = Table("rank", "model", "rating", f"{level}% interval", "votes", "W / T / L", title=title)
+    if parts:
+        table.add_column("part")
     for r in lb.rows:
-        table.add_row(str(r.rank), r.model, f"{r.rating:.1f}", f"{r.lower:.1f} – {r.upper:.1f}", str(r.votes),
-                      f"{r.wins} / {r.ties} / {r.losses}")
+        row = [str(r.rank), r.model, _rating(r), f"{_bound(r.lower)} – {_bound(r.upper)}", str(r.votes),
+               f"{r.wins} / {r.ties} / {r.losses}"]
+        table.add_row(*(row + [str(r.part)] if parts else row))
     console.print(table)
     note = f"{lb.n_votes} votes counted, {lb.n_excluded} left out (flagged or revealing a model)"
     if lb.params.get("nu") is not None:
         note += f"; Davidson ν = {lb.params['nu']:.3f}"
-    if lb.params.get("alpha"):
-        note += f"; ridge α = {lb.params['alpha']} (no finite maximum-likelihood estimate yet)"
+    if parts:
+        note += "; the votes form parts that never met, each rated on its own (ranks within a part only)"
+    if any(r.unbounded for r in lb.rows):
+        note += "; a model that never lost (or never won) has no finite rating: only the bound shown"
     console.print(note)
+
+
+def _bound(x: float) -> str:
+    return "∞" if x == float("inf") else "−∞" if x == float("-inf") else "—" if x != x else f"{x:.1f}"
+
+
+def _rating(r) -> str:
+    """A rating, or what is known of it when there is no finite one."""
+    if r.unbounded == "above":
+        return f"≥ {r.lower:.1f}"
+    if r.unbounded == "below":
+        return f"≤ {r.upper:.1f}"
+    return "—" if r.unbounded else f"{r.rating:.1f}"

@@ -72,8 +72,9 @@ def log_show(last: Annotated[int, typer.Option(help="how many of the latest entr
 
 def bundle(stage: StageOpt = None, out: Annotated[Path, typer.Option(help="the bundle file (.zip)")] = Path(
                "bundle.zip"), key_file: KeyFile = Path("office.key"),
-           level: Annotated[str, typer.Option(help="full (auditors and teams: everything) or public (per-team "
-                                                   "scores withheld)")] = "full",
+           level: Annotated[Optional[str], typer.Option(help="full (auditors and teams: everything) or public "
+                                                             "(per-team scores withheld) [default: the programme "
+                                                             "file's `disclosure`]")] = None,
            decision: Annotated[Optional[int], typer.Option(help="decision id [default: the stage's latest]")] = None,
            db_url: Db = None) -> None:
     """Write the stage's signed results bundle: inputs, decision, per-item outputs, votes, log proofs."""
@@ -94,8 +95,16 @@ def bundle(stage: StageOpt = None, out: Annotated[Path, typer.Option(help="the b
         row = session.scalars(query).first()
         if row is None or row.inputs is None:
             raise StageError(f"stage {srow.key!r} has no recorded decision to bundle; run `dokja stage decide`")
+        level = level or prow_level(session)
         write_bundle(session, row, key_file, out, level=level, time=now_utc())
     console.print(f"[green]✓[/] {level} bundle of decision {row.id} written to {out}")
+
+
+def prow_level(session) -> str:
+    from ..programme import Programme
+    from ..registry import programme_row
+
+    return Programme.model_validate(programme_row(session).config).disclosure
 
 
 def verify(path: Annotated[Path, typer.Argument(help="a results bundle")],

@@ -88,7 +88,7 @@ def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Consol
     started = time.monotonic()
     spec = load_programme(DATA / "programme.toml")
     console.rule(f"[bold]{spec.name}[/] · {spec.name_ko}")
-    console.print("1/5 making the teams' models (once; cached)")
+    console.print("1/6 making the teams' models (once; cached)")
     spec = prepare_models(spec, cache, console)
     if fresh and workdir.exists():
         shutil.rmtree(workdir)
@@ -99,16 +99,44 @@ def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Consol
         srow = stage_row(session, prow)
         models = stage_models(session, prow, srow)
         submitted = [sub.model for sub in session.scalars(select(db.Submission).where(db.Submission.stage_id == srow.id))]
-    console.print("2/5 checking each team's weights against the library of known models (provenance)")
+    console.print("2/6 checking each team's weights against the library of known models (provenance)")
     check_provenance(sessions, submitted, cache, console)
-    console.print(f"3/5 evaluating {len(models)} models on {len(spec.suites.all)} suites "
+    console.print(f"3/6 evaluating {len(models)} models on {len(spec.suites.all)} suites "
                   f"({spec.suites.limit or 'all'} items each; finished items are kept and skipped)")
     evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console)
-    console.print("4/5 deciding the stage (user points from the arena votes)")
+    console.print("4/6 deciding the stage (user points from the arena votes)")
     files = OfficeFiles(expert=DATA / "expert.csv", findings=DATA / "findings.csv", votes=DATA / "votes.csv")
-    _, decision = decide_stage(sessions, None, files, reason="the demo decided again", cache=cache,
-                               version=__import__("dokja").__version__)
+    number, decision = decide_stage(sessions, None, files, reason="the demo decided again", cache=cache,
+                                    version=__import__("dokja").__version__)
     print_decision(decision)
-    report = write_stage_report(decision.model_dump(mode="json"), workdir / f"report-{decision.stage.id}.html")
-    console.print(f"5/5 report written to [bold]{report}[/] in {time.monotonic() - started:.0f} s")
+    public = office_key(workdir / "office.key")
+    report = write_stage_report({**decision.model_dump(mode="json"), "signing_key": public},
+                                workdir / f"report-{decision.stage.id}.html")
+    console.print(f"5/6 report written to [bold]{report}[/]")
+    bundle = bundle_and_verify(sessions, number, workdir / f"bundle-{decision.stage.id}.zip", public, console)
+    console.print(f"6/6 bundle [bold]{bundle}[/] written and verified in {time.monotonic() - started:.0f} s")
     return report
+
+
+def office_key(path: Path) -> str:
+    """The demo office's signing key, made once."""
+    from ..audit import keys
+
+    return keys.public_hex(keys.load_key(path)) if path.exists() else keys.init_key(path)
+
+
+def bundle_and_verify(sessions, number: int, out: Path, public: str, console: Console) -> Path:
+    """Write the decision's signed bundle and check it as anyone would: offline, against the published key."""
+    from ..bundle import verify_bundle, write_bundle
+    from ..stage.record import now_utc
+
+    with sessions.begin() as session:
+        write_bundle(session, session.get(db.Decision, number), out.parent / "office.key", out, time=now_utc())
+    _, problems = verify_bundle(out, public)
+    for line in problems:
+        console.print(f"  [red]✗[/] {line}", highlight=False)
+    if problems:
+        raise RuntimeError(f"the demo's own bundle failed {len(problems)} check(s)")
+    console.print(f"  [green]✓[/] dokja verify {out} --key {public[:16]}…: signature, hashes, log proofs, "
+                  "every score and the decision recomputed", highlight=False)
+    return out

@@ -219,6 +219,10 @@ class Programme(Strict):
     references: list[Reference] = Field([], description="the frontier references (`[[references]]`)")
     arena: Arena = Field(Arena(), description="how arena ratings become user points (`[arena]`)")
     robustness: Robustness = Field(Robustness(), description="how sure each elimination is (`[robustness]`)")
+    disclosure: Literal["full", "public"] = Field(
+        "full", description="what `dokja bundle` publishes by default: full (every per-item output, the inputs "
+        "and the decision; for auditors and the teams) or public (outcomes, ranks and gates only, per-team scores "
+        "withheld as the real programme did); both verify")
 
     @field_validator("teams", "models", "references")
     @classmethod

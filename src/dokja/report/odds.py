@@ -27,6 +27,12 @@ def odds_view(raw: Any, teams: Sequence[Mapping[str, Any]], verdicts: Any) -> di
     order = {t.get("id"): i for i, t in enumerate(teams)}
     rows.sort(key=lambda r: order.get(r["id"], 0))
     calls = [c for c in raw.get("close_calls") or [] if isinstance(c, Mapping)]
+    for r in rows:
+        held = r["p_advance"] if r["outcome"] == "advance" else r["p_eliminated"]
+        if held is not None and held < 0.95:
+            word = ("advances", "진출") if r["outcome"] == "advance" else ("is eliminated", "탈락")
+            calls.append({"text": f"{r['name']} {word[0]} in only {held:.0%} of resamples · "
+                                  f"재표집의 {held:.0%}에서만 {word[1]}"})
     return {"rounds": raw.get("rounds"), "seed": raw.get("seed"), "teams": rows, "close_calls": calls,
             "cut": raw.get("cut") if isinstance(raw.get("cut"), Mapping) else None}
 

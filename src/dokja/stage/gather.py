@@ -104,11 +104,16 @@ def _team(session, sub: db.Submission, spec: Programme, suites, points, ref_hash
                      evidence=_evidence(session, model, findings.get(team.key), ref_hashes))
 
 
-def _arena(session: Session, votes: Path | None) -> ArenaUsed:
+def _arena(session: Session, votes: Path | None, stage: str) -> ArenaUsed:
+    """The stage's votes with the flags they carry now: a vote of another stage never counts; an export made
+    before votes carried their stage ("") counts for the stage it is given to."""
     from ..arena.export import read_votes
     from ..arena.service import votes_from_store
 
-    records = read_votes(votes) if votes else votes_from_store(session, refresh=False)
+    if votes:
+        records = [v for v in read_votes(votes) if v.stage in ("", stage)]
+    else:
+        records = votes_from_store(session, refresh=False, stage=stage)
     return ArenaUsed(source=votes.name if votes else "arena", votes=tuple(records))
 
 
@@ -134,5 +139,5 @@ def gather_inputs(session: Session, prow: db.Programme, srow: db.Stage, files: O
     return StageInputs(programme=spec, programme_sha256=hashlib.sha256((prow.source or "").encode()).hexdigest(),
                        stage=srow.key, decided_at=decided_at, teams=teams, references=tuple(refs),
                        suites=stage_suites, user_source="csv" if files.user else "arena",
-                       arena=None if files.user else _arena(session, files.votes), supersedes=previous,
+                       arena=None if files.user else _arena(session, files.votes, srow.key), supersedes=previous,
                        reason=reason, version=version)

@@ -39,6 +39,11 @@ def decide_stage(sessions: sessionmaker[Session], stage: str | None, files: Offi
     from ..registry import programme_row, stage_row
     from .inputs import StageError
 
+    if files.user is None and files.votes is None:
+        from ..arena.service import refresh_flags, vote_rows
+
+        with sessions.begin() as session:  # the honesty flags brought up to date, before the inputs are read
+            refresh_flags(session, vote_rows(session))
     with sessions.begin() as session:
         prow = programme_row(session)
         srow = stage_row(session, prow, stage)

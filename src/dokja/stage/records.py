@@ -11,7 +11,7 @@ import hashlib
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ..arena.leaderboard import VoteRecord
 from ..audit.log import canonical_json
@@ -20,10 +20,19 @@ from ..programme import Programme
 
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+    _bytes: bytes | None = PrivateAttr(None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields, whatever has been cached."""
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # records hold dicts; equality is by value
 
     def canonical(self) -> bytes:
-        """RFC 8785 canonical JSON: equal records give identical bytes."""
-        return canonical_json(self.model_dump(mode="json"))
+        """RFC 8785 canonical JSON: equal records give identical bytes (computed once: records are frozen)."""
+        if self._bytes is None:
+            self._bytes = canonical_json(self.model_dump(mode="json"))
+        return self._bytes
 
     def sha256(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()

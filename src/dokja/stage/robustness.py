@@ -182,3 +182,14 @@ def verdicts(odds: Robustness | Sequence[TeamOdds], rule_min_probability: float 
         else:
             out[t.team] = MORE_EVALUATION
     return out
+
+
+def unsure(odds: Robustness, names: Mapping[str, str], *, at: float = 0.95) -> list[str]:
+    """Plain words for each outcome that does not hold in at least ``at`` of the resamples."""
+    out = []
+    for t in odds.teams:
+        held = t.p_advance if t.advanced else t.p_eliminated
+        if held < at:
+            word = "advances" if t.advanced else "is eliminated"
+            out.append(f"{names.get(t.team, t.team)} {word} in only {_percent(held)} of resamples")
+    return out
