@@ -27,9 +27,11 @@ def test_suite_contract(suite: Path):
     assert meta["id"] == suite.name
     assert meta["title_en"] and meta["title_ko"]
     assert meta["language"] in ("ko", "en")
-    assert meta["category"] in ("knowledge", "math", "reading", "reasoning", "safety")
+    assert meta["category"] in ("knowledge", "math", "reading", "reasoning", "safety", "instruction")
     assert meta["kind"] in ("multiple_choice", "generate")
-    metrics = ("acc", "acc_norm") if meta["kind"] == "multiple_choice" else ("exact_match", "numeric")
+    scorer = meta.get("scorer")
+    metrics = {"math": ("math",), "ifeval": ("prompt_strict",)}.get(scorer) or (
+        ("acc", "acc_norm") if meta["kind"] == "multiple_choice" else ("exact_match", "numeric"))
     assert meta["metric"] in metrics
     assert isinstance(meta["num_fewshot"], int) and meta["num_fewshot"] >= 0
     assert isinstance(meta["target_delimiter"], str) and isinstance(meta["fewshot_delimiter"], str)
@@ -38,28 +40,33 @@ def test_suite_contract(suite: Path):
     source = meta["source"]
     assert source["name"] and source["licence"] and source["notes"]
 
-    items, fewshot = jsonl(suite / "items.jsonl"), jsonl(suite / "fewshot.jsonl")
+    items = jsonl(suite / "items.jsonl")
+    fewshot = jsonl(suite / "fewshot.jsonl") if (suite / "fewshot.jsonl").exists() or scorer != "ifeval" else []
     assert items
-    assert 5 <= len(fewshot) <= 10 and meta["num_fewshot"] <= len(fewshot)
+    if scorer != "ifeval":  # instruction following is zero-shot
+        assert 5 <= len(fewshot) <= 10 and meta["num_fewshot"] <= len(fewshot)
     for group in (items, fewshot):
         ids = [it["id"] for it in group]
         assert len(ids) == len(set(ids)), "duplicate ids"
         for it in group:
-            check_item(it, meta["kind"])
+            check_item(it, meta["kind"], scorer)
     assert not {it["id"] for it in items} & {it["id"] for it in fewshot}, "few-shot ids overlap items"
     text = "context" if meta["kind"] == "multiple_choice" else "prompt"
     assert not {it[text] for it in items} & {it[text] for it in fewshot}, "few-shot prompts overlap items"
 
 
-def check_item(it: dict, kind: str) -> None:
-    if kind == "multiple_choice":
+def check_item(it: dict, kind: str, scorer: str | None = None) -> None:
+    if scorer == "ifeval":
+        assert {"id", "prompt", "instruction_id_list", "kwargs"} <= set(it), it["id"]
+        text = it["prompt"]
+    elif kind == "multiple_choice":
         assert set(it) == {"id", "context", "choices", "answer"}, it["id"]
         text = it["context"]
         assert len(it["choices"]) >= 2 and all(isinstance(c, str) and c.strip() for c in it["choices"]), it["id"]
         assert len(set(it["choices"])) == len(it["choices"]), it["id"]
         assert isinstance(it["answer"], int) and 0 <= it["answer"] < len(it["choices"]), it["id"]
     else:
-        assert set(it) == {"id", "prompt", "answer"}, it["id"]
+        assert set(it) - {"metadata"} == {"id", "prompt", "answer"}, it["id"]
         text = it["prompt"]
         assert isinstance(it["answer"], str) and it["answer"].strip(), it["id"]
     assert isinstance(text, str) and text.strip(), it["id"]

@@ -138,6 +138,16 @@ def _generation_chunk(suite: Suite, items: list[dict], backend: Backend, k: int,
         elif scorer == "regex":
             metrics, found = scoring.regex_generation(text, str(item["answer"]), suite.meta["regex"])
             out.append((metrics, {"output": text, "extracted": found, "method": GENERATION}))
+        elif scorer == "math":  # competition maths; imported here, as it brings in sympy
+            from .mathanswer import score as math_score
+
+            metrics, found = math_score(text, str(item["answer"]))
+            out.append((metrics, {"output": text, "extracted": found, "method": GENERATION}))
+        elif scorer == "ifeval":
+            from .ifeval import score as ifeval_score
+
+            metrics, verdicts = ifeval_score(item, text)
+            out.append((metrics, {"output": text, "method": GENERATION, **verdicts}))
         else:
             detail = {"output": text, "extracted": scoring.extract_number(text), "method": GENERATION}
             out.append((scoring.generation(text, str(item["answer"])), detail))

@@ -97,6 +97,13 @@ def _check(suite: Suite, path: Path) -> None:
         check_items(suite.fewshot, kind)
     except ValueError as exc:
         raise SuiteError(f"{path}: {exc}") from None
+    if suite.meta.get("scorer") == "ifeval":  # an unknown instruction is refused when the suite is read
+        from .ifeval import check_items as check_instructions
+
+        try:
+            check_instructions(suite.items)
+        except SuiteError as exc:
+            raise SuiteError(f"{path}: {exc}") from None
 
 
 SUITE_FILES = (".yaml", ".yml", ".toml")

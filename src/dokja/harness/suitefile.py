@@ -26,8 +26,10 @@ from .suite import Suite, SuiteError, check_items
 SUFFIXES = (".yaml", ".yml", ".toml")
 KINDS = ("multiple_choice", "generate")
 SCORERS = {"multiple_choice": ("loglikelihood", "letter"),
-           "generate": ("exact_match", "numeric", "regex", "rubric")}
-METRICS = {"multiple_choice": ("acc", "acc_norm", "acc_bytes"), "generate": ("exact_match", "numeric", "rubric")}
+           "generate": ("exact_match", "numeric", "regex", "rubric", "math", "ifeval")}
+METRICS = {"multiple_choice": ("acc", "acc_norm", "acc_bytes"),
+           "generate": ("exact_match", "numeric", "rubric", "math", "prompt_strict", "prompt_loose", "inst_strict",
+                        "inst_loose")}
 _RESERVED = ("data", "template", "choices", "target", "generator", "fewshot")
 
 
