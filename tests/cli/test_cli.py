@@ -68,7 +68,7 @@ def test_stage_end_to_end(tmp_path, tiny_models):
     (tmp_path / "user.csv").write_text("team,user\nalpha,10\nbeta,20\n")
     out = ok(["stage", "decide", "--expert", str(tmp_path / "expert.csv"), "--user", str(tmp_path / "user.csv")],
              env)
-    assert "advance" in out and "out: below the line" in out
+    assert "advance" in out and "✗ below the line" in out
     ok(["report", "--out", str(tmp_path / "r.html")], env)
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Alpha" in html and "Beta" in html and "Old Frontier" in html

@@ -289,16 +289,16 @@ def print_decision(decision) -> None:
     from rich.markup import escape
 
     stage = decision.stage
-    table = Table("rank", "team", "bench", "expert", "user", "total", "frontier", "outcome",
-                  title=f"{stage.name} {stage.name_ko} — {stage.date}")
+    table = Table("#", Column("team", no_wrap=True), "bench", "expert", "user", "total", "ratio",
+                  Column("outcome", no_wrap=True), title=f"{stage.name} {stage.name_ko} — {stage.date}")
     for t in decision.teams:
         p = t.points
         ratio = f"{t.frontier_ratio:.0%}" if t.frontier_ratio is not None else "—"
         if t.outcome == "advance":
-            outcome = "[green]advance[/]"
+            outcome = "[green]✓ advance[/]"
         else:
             failed = [name for name, gate in t.gates.items() if not gate.passed]
-            outcome = f"[red]out[/]: {failed[0]} gate" if failed else "[red]out[/]: below the line"
+            outcome = f"[red]✗ {failed[0]}[/]" if failed else "[red]✗ below the line[/]"
         table.add_row(str(t.rank or "—"), t.name, f"{p.benchmark:.1f}", f"{p.expert:.1f}", f"{p.user:.1f}",
                       f"{t.total:.1f}", ratio, outcome)
     console.print(table)

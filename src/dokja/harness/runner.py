@@ -11,10 +11,10 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..models.base import Backend, Failed
 from ..audit.log import append, canonical_json
+from ..models.base import Backend, Failed
 from ..store import schema as db
-from . import prompts, scoring, stats
+from . import prompts, reasoning, scoring, stats
 from .judge import Rubric, grade
 from .suite import Suite, SuiteError
 
@@ -120,39 +120,52 @@ def _letter_chunk(suite: Suite, items: list[dict], backend: Backend, k: int) -> 
         if isinstance(text, Failed):
             out.append(_failed(GENERATION, text.reason))
             continue
-        metrics, chosen = scoring.letter_choice(text, len(item["choices"]), item["answer"])
-        out.append((metrics, {"output": text, "letter": chosen, "method": GENERATION}))
+        thinking, answer = reasoning.split_thinking(str(text))  # a letter inside the thinking does not count
+        metrics, chosen = scoring.letter_choice(answer, len(item["choices"]), item["answer"])
+        detail = {"output": answer, "letter": chosen, "method": GENERATION}
+        out.append((metrics, {**detail, "thinking": thinking} if thinking else detail))
     return out
 
 
 def _generation_chunk(suite: Suite, items: list[dict], backend: Backend, k: int,
                       judge: Backend | None) -> list[Scored]:
+    """Every scorer sees only the answer; the thinking before it, and the request's tokens and latency where
+    the backend measured them, are kept in the detail (`reasoning.item_measures`)."""
+
     gen = suite.meta.get("generate", {})
     texts = backend.generate([prompts.generation_prompt(suite, item, k) for item in items],
                              max_new_tokens=gen.get("max_new_tokens", 32), stop=gen.get("stop", ["\n"]))
     scorer = suite.meta.get("scorer", "exact_match")
     out: list[Scored] = []
-    for item, text in zip(items, texts):
-        if isinstance(text, Failed):
-            out.append(_failed(GENERATION, text.reason))
-        elif scorer == "regex":
+    kept: list[dict] = []
+    for item, generated in zip(items, texts):
+        if isinstance(generated, Failed):
+            out.append(_failed(GENERATION, generated.reason))
+            kept.append({})
+            continue
+        thinking, text = reasoning.split_thinking(generated)
+        text = str(text)
+        extra = reasoning.item_measures(generated, thinking)
+        kept.append(extra)
+        if scorer == "regex":
             metrics, found = scoring.regex_generation(text, str(item["answer"]), suite.meta["regex"])
-            out.append((metrics, {"output": text, "extracted": found, "method": GENERATION}))
+            out.append((metrics, {"output": text, "extracted": found, "method": GENERATION, **extra}))
         elif scorer == "math":  # competition maths; imported here, as it brings in sympy
             from .mathanswer import score as math_score
 
             metrics, found = math_score(text, str(item["answer"]))
-            out.append((metrics, {"output": text, "extracted": found, "method": GENERATION}))
+            out.append((metrics, {"output": text, "extracted": found, "method": GENERATION, **extra}))
         elif scorer == "ifeval":
             from .ifeval import score as ifeval_score
 
             metrics, verdicts = ifeval_score(item, text)
-            out.append((metrics, {"output": text, "method": GENERATION, **verdicts}))
+            out.append((metrics, {"output": text, "method": GENERATION, **verdicts, **extra}))
         else:
-            detail = {"output": text, "extracted": scoring.extract_number(text), "method": GENERATION}
+            detail = {"output": text, "extracted": scoring.extract_number(text), "method": GENERATION, **extra}
             out.append((scoring.generation(text, str(item["answer"])), detail))
     if scorer == "rubric":
-        out = _rubric(suite, items, out, judge)
+        out = [(metrics, {**detail, **extra}) for (metrics, detail), extra in
+               zip(_rubric(suite, items, out, judge), kept)]
     return out
 
 

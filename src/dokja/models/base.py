@@ -24,6 +24,19 @@ class Failed:
     reason: str
 
 
+class Generated(str):
+    """Generated text (a plain `str` to every caller) that also carries what the backend measured for it:
+    `usage` (the server's token counts for this request) and `seconds` (its latency; None from a cache)."""
+
+    usage: dict
+    seconds: float | None
+
+    def __new__(cls, text: str, usage: dict | None = None, seconds: float | None = None):
+        self = super().__new__(cls, text)
+        self.usage, self.seconds = dict(usage or {}), seconds
+        return self
+
+
 class Backend(Protocol):
     name: str
     chat: bool

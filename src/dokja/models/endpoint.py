@@ -3,6 +3,13 @@
 Requests go out concurrently (bounded), are retried with exponential back-off and jitter on 429, 5xx,
 connection errors, timeouts and unreadable answers, and every successful answer is kept on disk so a re-run
 sends nothing. An item that still fails comes back as `Failed` in its place; the call itself finishes.
+
+Generated text comes back as `Generated`, a `str` that also carries the request's token usage and latency.
+A reasoning model's thinking, whether the server returns it apart (`message.reasoning_content`, as vLLM,
+DeepSeek and others do) or inline as `<think>` blocks, comes back inside the text as one leading
+`<think>…</think>` block, which `dokja.harness.reasoning.split_thinking` takes off again; stop strings cut
+only the answer, never the thinking. (A richer return type would have changed every backend and caller;
+the tagged string goes through all of them as it is.)
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any, Callable
 
 import httpx
 
-from .base import Failed, Loglikelihood, Progress, cut_at_stop
+from .base import Failed, Generated, Loglikelihood, Progress, cut_at_stop
 from .cache import ResponseCache, request_key
 from .errors import ModelError
 
@@ -33,6 +40,7 @@ class Usage:
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int = 0
     requests: int = 0
     retries: int = 0
     cached: int = 0
@@ -83,6 +91,27 @@ def _tokens(answer: dict[str, Any], name: str) -> int:
         return 0
 
 
+def _reasoning_tokens(answer: dict[str, Any]) -> int | None:
+    """`usage.completion_tokens_details.reasoning_tokens`, where the server reports it."""
+    usage = answer.get("usage")
+    details = usage.get("completion_tokens_details") if isinstance(usage, dict) else None
+    value = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _request_usage(answer: dict[str, Any]) -> dict[str, int]:
+    """This request's token counts, only those the server gave."""
+    usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
+    out = {name: _tokens(answer, name) for name in ("prompt_tokens", "completion_tokens") if name in usage}
+    reasoning = _reasoning_tokens(answer)
+    if reasoning is not None:
+        out["reasoning_tokens"] = reasoning
+    return out
+
+
 def continuation_logprob(answer: dict[str, Any], context: str, full: str) -> Loglikelihood:
     """Sum the echoed prompt tokens that carry continuation text, found by their character offsets."""
     choices = answer.get("choices")
@@ -111,12 +140,17 @@ def continuation_logprob(answer: dict[str, Any], context: str, full: str) -> Log
     return Loglikelihood(total, greedy, n)
 
 
-def _chat_text(answer: dict[str, Any]) -> str:
+def _chat_text(answer: dict[str, Any]) -> Generated:
     try:
-        text = answer["choices"][0]["message"]["content"]
+        message = answer["choices"][0]["message"]
+        text = message["content"]
     except (KeyError, IndexError, TypeError):
         raise _Malformed("no choices[0].message.content") from None
-    return text or ""
+    thinking = (message.get("reasoning_content") or message.get("reasoning")) if isinstance(message, dict) else None
+    text = text or ""
+    if isinstance(thinking, str) and thinking.strip():
+        text = f"<think>{thinking}</think>{text}"
+    return Generated(text, _request_usage(answer))
 
 
 def _completion_text(answer: dict[str, Any]) -> str:
@@ -126,7 +160,21 @@ def _completion_text(answer: dict[str, Any]) -> str:
         raise _Malformed("no choices[0].text") from None
     if not isinstance(text, str):
         raise _Malformed("choices[0].text is not text")
-    return text
+    return Generated(text, _request_usage(answer))
+
+
+def cut_answer_at_stop(text: str, stop: list[str]) -> str:
+    """`cut_at_stop` on the answer alone: the thinking before it is kept whole, as one leading block."""
+    from ..harness.reasoning import join_thinking, split_thinking
+
+    thinking, answer = split_thinking(text)
+    if not thinking and answer == text:
+        cut = cut_at_stop(text, stop)
+    else:
+        cut = join_thinking(thinking, cut_at_stop(answer, stop))
+    if isinstance(text, Generated):
+        return Generated(cut, text.usage, text.seconds)
+    return cut
 
 
 def _run(coro):
@@ -188,6 +236,7 @@ class EndpointModel:
             async with gate:
                 self.usage.requests += 1
                 try:
+                    sent = time.monotonic()
                     response = await client.post(url, json=body)
                 except httpx.TimeoutException:
                     fault = f"endpoint {url} timed out after {self.timeout:g} s"
@@ -215,6 +264,9 @@ class EndpointModel:
                         else:
                             self.usage.prompt_tokens += _tokens(answer, "prompt_tokens")
                             self.usage.completion_tokens += _tokens(answer, "completion_tokens")
+                            self.usage.reasoning_tokens += _reasoning_tokens(answer) or 0
+                            if isinstance(value, Generated):
+                                value.seconds = time.monotonic() - sent
                             if self.cache is not None:
                                 self.cache.put(key, answer)
                             return value
@@ -247,7 +299,7 @@ class EndpointModel:
                         out = await self._post(client, gate, "/completions", body, _completion_text)
                     if progress:
                         progress(1)
-                    return out if isinstance(out, Failed) else cut_at_stop(out, stop)
+                    return out if isinstance(out, Failed) else cut_answer_at_stop(out, stop)
 
                 return await asyncio.gather(*(one(p) for p in prompts))
 
