@@ -53,7 +53,8 @@ def gate_view(session: Session, model_name: str) -> dict | None:
     ruled = [n for n in kept if n.passed is not None]
     if ruled:
         passed = ruled[-1].passed
-    return {"model": model_name, "passed": passed, "automatic": None if check is None else check.passed,
+    return {"model": model_name, "check_id": None if check is None else check.id, "passed": passed,
+            "automatic": None if check is None else check.passed,
             "summary": check.summary if check is not None else "no provenance check",
             "checked_at": str(check.created_at) if check is not None else None,
             "components": check.data.get("components", []) if check is not None else [],

@@ -58,10 +58,7 @@ def _evidence(session: Session, model: db.Model, ruling: Finding | None, ref_has
     view = gate_view(session, model.name)
     prov = None
     if view is not None:
-        from ..provenance.records import latest_check
-
-        check = latest_check(session, model.name)
-        prov = ProvenanceEvidence(check_id=check.id if check else None, passed=view["passed"],
+        prov = ProvenanceEvidence(check_id=view["check_id"], passed=view["passed"],
                                   automatic=view["automatic"], summary=view["summary"],
                                   checked_at=view["checked_at"], components=tuple(view["components"]),
                                   notes=tuple(ReviewerNote(**n) for n in view["notes"]))
