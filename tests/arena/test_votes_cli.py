@@ -44,3 +44,18 @@ def test_export_from_the_store_recomputes_the_sites_leaderboard(tmp_path, sqlite
     again = CliRunner().invoke(app, ["votes", "recompute", str(out), "--json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.output) == site
+
+
+def test_the_cli_export_names_battles_by_public_id_as_the_site_does(tmp_path, sqlite_url):
+    sessions = open_store(sqlite_url)
+    with sessions.begin() as session:
+        b = open_battle(session, token="v", address="127.0.0.1", prompt="질문", model_a=MODELS[0], model_b=MODELS[1],
+                        probability=1.0)
+        record_answer(session, b.key, "a", "one")
+        record_answer(session, b.key, "b", "two")
+        cast_votes(session.connection(), [Ballot(b.key, "v", "a")])
+        key = b.key
+    out = tmp_path / "votes.csv"
+    done = CliRunner().invoke(app, ["votes", "export", "--out", str(out), "--db", sqlite_url])
+    assert done.exit_code == 0, done.output
+    assert key not in out.read_text() and len(read_votes(out)[0].battle) == 32

@@ -45,7 +45,10 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
           votes_per_minute: Annotated[int, typer.Option(help="votes a visitor may cast a minute")] = 30,
           per_address: Annotated[int, typer.Option(help="prompts a minute from one address "
                                                         "(votes: ten times as many)")] = 60,
-          seed: Annotated[Optional[int], typer.Option(help="seed for drawing pairs")] = None) -> None:
+          seed: Annotated[Optional[int], typer.Option(help="seed for drawing pairs")] = None,
+          trusted_proxy: Annotated[Optional[list[str]], typer.Option(
+              "--trusted-proxy", help="a proxy (address or CIDR) whose X-Forwarded-For and X-Forwarded-Proto "
+                                      "are believed; repeat for several (default: none)")] = None) -> None:
     """Serve the public arena: blind battles, votes, the leaderboard and the open vote data."""
     import uvicorn
 
@@ -54,7 +57,8 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
     pin_threads(torch_threads)
     limits = Limits(prompts_per_visitor=prompts_per_minute, prompts_per_address=per_address,
                     votes_per_visitor=votes_per_minute, votes_per_address=10 * per_address)
-    site = create_app(db_url, cache=cache, max_new_tokens=max_new_tokens, limits=limits, seed=seed)
+    site = create_app(db_url, cache=cache, max_new_tokens=max_new_tokens, limits=limits, seed=seed,
+                      trusted_proxies=tuple(trusted_proxy or ()))
     console.print(f"[green]✓[/] arena at http://{host}:{port}/ (leaderboard: /leaderboard)")
     uvicorn.run(site, host=host, port=port, log_level="warning", access_log=False,
                 proxy_headers=False)

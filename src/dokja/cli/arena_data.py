@@ -25,16 +25,26 @@ Interval = Annotated[str, typer.Option("--interval", help="sandwich (robust) or 
 
 @arena_data_app.command("export")
 @guarded
-def export(out: Annotated[Path, typer.Option("--out", help="votes.csv or votes.jsonl")], db_url: Db = None) -> None:
-    """Write every vote, anonymised (no visitor, session or address), flagged ones marked."""
+def export(out: Annotated[Path, typer.Option("--out", help="votes.csv or votes.jsonl")], db_url: Db = None,
+           cache: Annotated[Path, typer.Option("--cache", envvar="DOKJA_CACHE",
+                                               help="where a server store's arena secret lives")] = Path(".dokja"),
+           ) -> None:
+    """Write every vote, anonymised (no visitor, session or address; battles by their public id, as the site
+    publishes them), flagged ones marked."""
     from ..arena import tables  # noqa: F401  (the arena's tables must be known before the store opens)
     from ..arena.export import write_votes
     from ..arena.service import votes_from_store
     from ..store import open_store
 
+    import dataclasses
+
+    from ..arena.web.guard import Visitors, load_secret, secret_path
+
     out_path(out)
-    with open_store(db_url, create=False).begin() as session:
-        records = votes_from_store(session)
+    sessions = open_store(db_url, create=False)
+    visitors = Visitors(load_secret(secret_path(sessions.kw["bind"].url, cache)))
+    with sessions.begin() as session:
+        records = [dataclasses.replace(r, battle=visitors.public_id(r.battle)) for r in votes_from_store(session)]
     n = write_votes(records, out)
     counted = sum(1 for r in records if not (r.flagged or r.reveals_identity))
     console.print(f"[green]✓[/] {n} votes ({counted} counted) written to {out}")

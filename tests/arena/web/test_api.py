@@ -145,7 +145,7 @@ def test_every_acknowledged_vote_is_in_the_store(store_url):
     (SQLite, and PostgreSQL when a server answers)."""
     url = store_url
     app = create_app(url, limits=Limits(votes_per_visitor=10_000, votes_per_address=10_000), preload=False)
-    token = "load-visitor"
+    token = app.arena.visitors.issue()  # a token the server signed (a made-up one is no visitor)
     keys = [battle_for(app, token) for _ in range(300)]
 
     async def cast_all():

@@ -7,8 +7,9 @@ with ``textContent`` only. Every refusal answers with a code and one line in Eng
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hmac
 import json
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from ...store import open_store
@@ -30,11 +32,14 @@ from ..honesty import RULES_EN, RULES_KO, PromptFlood
 from ..leaderboard import compute_leaderboard, leaderboard_json
 from ..pairing import draw_pair, pair_probabilities, vote_weight
 from ..service import battle, count_votes, open_battle, votes_from_store
+from ..tables import Visitor
 from .ballots import BallotBox
 from .chart import rating_chart
+from .guard import (BodyTooLarge, Visitors, client_address, header_values, is_trusted, load_secret, networks,
+                    read_capped, secret_path, text_problem)
 from .intake import VoteIntake
 from .limits import Limits, Window
-from .live import Battles
+from .live import Battles, Busy
 
 COOKIE = "dokja_visitor"
 SMALL = 10_000  # votes: below this the leaderboard is recomputed on every change
@@ -55,6 +60,10 @@ MESSAGES = {
     "not_finished": ("Wait until both answers have finished.", "두 답변이 모두 끝날 때까지 기다리세요."),
     "already_voted": ("This battle already has a vote.", "이 대결에는 이미 투표했습니다."),
     "lost": ("This battle's answers were lost; start a new one.", "이 대결의 답변이 사라졌습니다. 새 대결을 시작하세요."),
+    "not_text": ("The prompt must be text.", "질문은 텍스트여야 합니다."),
+    "bad_text": ("The prompt holds characters that cannot be stored (control characters or broken Unicode).",
+                 "질문에 저장할 수 없는 문자(제어 문자 또는 깨진 유니코드)가 있습니다."),
+    "busy": ("The arena is busy; try again in a few seconds.", "아레나가 붐빕니다. 몇 초 뒤 다시 시도하세요."),
 }
 VIEWS = [("all", "All", "전체"), ("ko", "Korean", "한국어"), ("en", "English", "영어"), ("coding", "Coding", "코딩"),
          ("math", "Maths", "수학"), ("general", "General", "일반")]
@@ -81,6 +90,11 @@ class Settings:
     flood_window_s: float = 600.0
     refresh_s: float = 30.0  # how often the field of contenders and the pairing are refreshed
     seed: int | None = None
+    trusted_proxies: tuple[str, ...] = ()  # addresses or CIDR blocks whose X-Forwarded-For is believed
+    secure_cookie: bool = False  # mark the cookie Secure even on plain http (a TLS proxy that sends no proto)
+    generation_workers: int = 4  # threads generating answers (a battle takes two)
+    max_battles: int = 32  # battles running or waiting for a worker; beyond this, 503
+    secret: bytes | None = dataclasses.field(default=None, repr=False)  # else kept in a file next to the store
 
 
 class Arena:
@@ -90,13 +104,16 @@ class Arena:
         self.settings = settings
         self.sessions = open_store(settings.store_url)
         self.engine = self.sessions.kw["bind"]
+        self.visitors = Visitors(settings.secret or load_secret(secret_path(self.engine.url, settings.cache)))
+        self.trusted = networks(settings.trusted_proxies)
         self.box = BallotBox(self.engine)
         self.backends = Backends(settings.cache)
-        self.battles = Battles(self.sessions, self.backends, settings.max_new_tokens)
+        self.battles = Battles(self.sessions, self.backends, settings.max_new_tokens,
+                               settings.generation_workers, settings.max_battles)
         limits = settings.limits
         self.windows = {name: Window(getattr(limits, name), limits.window_s)
                         for name in ("prompts_per_visitor", "prompts_per_address", "votes_per_visitor",
-                                     "votes_per_address")}
+                                     "votes_per_address", "new_visitors_per_address")}
         self.rng = np.random.default_rng(settings.seed)
         self.flood = PromptFlood(settings.flood_window_s, settings.flood_limit)
         self.flood_lock = threading.Lock()
@@ -139,6 +156,25 @@ class Arena:
         finally:
             self.ready = True
 
+    def address(self, scope) -> str:
+        """The client's address: the peer, or what a trusted proxy says the client was."""
+        peer = scope["client"][0] if scope.get("client") else ""
+        return client_address(peer, header_values(scope["headers"], b"x-forwarded-for"), self.trusted)
+
+    def https(self, scope) -> bool:
+        """Whether the visitor's connection is encrypted (here, or at a trusted proxy that says so)."""
+        if self.settings.secure_cookie or scope.get("scheme") == "https":
+            return True
+        peer = scope["client"][0] if scope.get("client") else ""
+        proto = header_values(scope["headers"], b"x-forwarded-proto")
+        return bool(proto) and is_trusted(peer, self.trusted) and proto[-1].split(",")[-1].strip().lower() == "https"
+
+    def new_visitor(self, scope) -> str | None:
+        """A freshly signed token, unless this address has had its share of new visitors this minute."""
+        if not self.windows["new_visitors_per_address"].allow(self.address(scope)):
+            return None
+        return self.visitors.issue()
+
     def reveal(self, name: str) -> dict:
         """Who stands behind a model, as shown once the vote is in."""
         found = self._by_name.get(name)
@@ -163,7 +199,8 @@ class Arena:
         if cached and cached[0] == n:
             return cached
         with self.sessions.begin() as session:
-            records = votes_from_store(session)
+            records = [dataclasses.replace(r, battle=self.visitors.public_id(r.battle))
+                       for r in votes_from_store(session)]  # public: a battle key would open its answers
         self._board_cache = {("votes",): (n, records)}
         self._votes_at = time.monotonic()
         return n, records
@@ -180,10 +217,6 @@ class Arena:
         return lb
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
 def _lang(request: Request) -> str:
     chosen = request.cookies.get("dokja_lang")
     if chosen in ("ko", "en"):
@@ -194,11 +227,13 @@ def _lang(request: Request) -> str:
 
 def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), max_new_tokens: int = 256,
                limits: Limits | None = None, contenders: list[Contender] | None = None, seed: int | None = None,
-               flood_limit: int = 20, preload: bool = True) -> VoteIntake:
+               flood_limit: int = 20, preload: bool = True, **options) -> VoteIntake:
     """The arena site (an ASGI app) over a store; ``contenders`` fixes the field (else the store's active models).
 
+    ``options`` are further :class:`Settings` fields (``trusted_proxies``, ``secure_cookie``, ...).
     ``.app`` is the FastAPI app behind the vote intake, ``.arena`` the server's state."""
-    settings = Settings(store_url, cache, max_new_tokens, limits or Limits(), flood_limit=flood_limit, seed=seed)
+    settings = Settings(store_url, cache, max_new_tokens, limits or Limits(), flood_limit=flood_limit, seed=seed,
+                        **options)
     arena = Arena(settings, contenders)
     env = Environment(loader=PackageLoader("dokja.arena.web", "templates"), autoescape=select_autoescape(["html"]))
 
@@ -213,12 +248,19 @@ def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), ma
     app.state.arena = arena
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    def give_cookie(request: Request, response: Response, token: str | None) -> Response:
+        """Hand the visitor their signed token: script cannot read it, other sites cannot send it with a POST,
+        and it never travels in clear text once the site is on https."""
+        if token:
+            response.set_cookie(COOKIE, token, max_age=180 * 86400, httponly=True, samesite="lax",
+                                secure=arena.https(request.scope))
+        return response
+
     def page(request: Request, name: str, **context) -> HTMLResponse:
-        token = request.cookies.get(COOKIE)
         html = env.get_template(name).render(lang=_lang(request), path=request.url.path, **context)
         response = HTMLResponse(html)
-        if not token:
-            response.set_cookie(COOKIE, secrets.token_urlsafe(24), max_age=180 * 86400, httponly=True, samesite="lax")
+        if not arena.visitors.valid(request.cookies.get(COOKIE)):  # none, or one this server never issued
+            give_cookie(request, response, arena.new_visitor(request.scope))
         return response
 
     @app.get("/", response_class=HTMLResponse)
@@ -270,17 +312,39 @@ def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), ma
         token = request.cookies.get(COOKIE)
         if not token:
             return refuse("no_session", 401)
-        if int(request.headers.get("content-length") or 0) > 16 * settings.limits.max_prompt_chars + 1024:
-            return refuse("prompt_too_long", 413, n=settings.limits.max_prompt_chars)
+        fresh = None
+        if not arena.visitors.valid(token):  # a made-up or stale cookie: a new visitor, with a new one's budget
+            fresh = token = arena.new_visitor(request.scope)
+            if token is None:
+                return refuse("slow_down", 429)
+        return give_cookie(request, await open_new_battle(request, token), fresh)
+
+    async def read_prompt(request: Request) -> str | Response:
+        """The prompt from a JSON body, or the refusal: too large (even chunked), not JSON, not storable text."""
+        limit = 16 * settings.limits.max_prompt_chars + 1024
         try:
-            prompt = str((json.loads(await request.body()) or {}).get("prompt", "")).strip()
-        except (ValueError, AttributeError):
+            if int(request.headers.get("content-length") or 0) > limit:
+                raise BodyTooLarge
+            body = json.loads(await read_capped(request.stream(), limit))
+        except BodyTooLarge:
+            return refuse("prompt_too_long", 413, n=settings.limits.max_prompt_chars)
+        except ValueError:
             return refuse("bad_request", 400)
+        if not isinstance(body, dict):
+            return refuse("bad_request", 400)
+        prompt = body.get("prompt", "")
+        problem = text_problem(prompt)
+        return refuse(problem, 422) if problem else prompt.strip()
+
+    async def open_new_battle(request: Request, token: str) -> Response:
+        prompt = await read_prompt(request)
+        if isinstance(prompt, Response):
+            return prompt
         if not prompt:
             return refuse("empty_prompt", 422)
         if len(prompt) > settings.limits.max_prompt_chars:
             return refuse("prompt_too_long", 413, n=settings.limits.max_prompt_chars)
-        address = _address(request)
+        address = arena.address(request.scope)
         if not (arena.windows["prompts_per_visitor"].allow(token)
                 and arena.windows["prompts_per_address"].allow(address)):
             return refuse("slow_down", 429)
@@ -290,6 +354,12 @@ def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), ma
         contenders, probabilities = await run_in_threadpool(arena.field)
         if len(contenders) < 2:
             return refuse("no_models", 503)
+        try:
+            arena.battles.reserve()
+        except Busy:
+            response = refuse("busy", 503)
+            response.headers["retry-after"] = "10"
+            return response
         model_a, model_b, p = draw_pair(probabilities, arena.rng)
         language, category = classify(prompt)
 
@@ -299,23 +369,39 @@ def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), ma
                                    model_b=model_b, probability=p, weight=vote_weight(p, len(probabilities)),
                                    category=category, language=language).key
 
-        key = await run_in_threadpool(store)
+        try:
+            key = await run_in_threadpool(store)
+        except BaseException:
+            arena.battles.release()
+            raise
         by_name = {c.name: c for c in contenders}
-        arena.battles.start(key, prompt, {"a": by_name[model_a], "b": by_name[model_b]})
+        arena.battles.start(key, prompt, {"a": by_name[model_a], "b": by_name[model_b]}, owner=token)
         return JSONResponse({"battle": key, "stream": f"/api/battles/{key}/stream", "language": language,
                              "category": category}, status_code=201)
 
+    def owns(request: Request, owner: str) -> bool:
+        """Only the battle's own visitor may read its answers: keys are unguessable, but not secret forever."""
+        token = request.cookies.get(COOKIE) or ""
+        return bool(owner) and arena.visitors.valid(token) and hmac.compare_digest(token.encode(), owner.encode())
+
     @app.get("/api/battles/{key}/stream")
-    async def stream(key: str):
+    async def stream(key: str, request: Request):
         channel = arena.battles.channels.get(key)
+        if channel is not None and not owns(request, channel.owner):
+            return refuse("not_yours", 403)
         if channel is None:
             def saved():
                 with arena.sessions() as session:
                     row = battle(session, key)
-                    return None if row is None else [(a.side, a.text, a.finished) for a in row.answers]
-            answers = await run_in_threadpool(saved)
+                    if row is None:
+                        return None, None
+                    owner = session.scalar(select(Visitor.token).where(Visitor.id == row.visitor_id))
+                    return owner, [(a.side, a.text, a.finished) for a in row.answers]
+            owner, answers = await run_in_threadpool(saved)
             if answers is None:
                 return refuse("unknown", 404)
+            if not owns(request, owner):
+                return refuse("not_yours", 403)
 
             async def replay():
                 for side, text, finished in answers:

@@ -11,6 +11,7 @@ import json
 import re
 
 from ..service import Ballot, check_outcome
+from .guard import HEADERS
 
 VOTE_PATH = re.compile(r"^/api/battles/([^/]{1,64})/vote$")
 MAX_BODY = 4096
@@ -41,10 +42,10 @@ class VoteIntake:
                 status, body = await self.vote(match.group(1), scope, receive)
                 await send({"type": "http.response.start", "status": status,
                             "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
+                                        (b"content-length", str(len(body)).encode()), *HEADERS]})
                 await send({"type": "http.response.body", "body": body})
                 return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, _with_headers(send) if scope["type"] == "http" else send)
 
     async def vote(self, key: str, scope, receive) -> tuple[int, bytes]:
         chunks, size = [], 0
@@ -60,7 +61,7 @@ class VoteIntake:
             if not message.get("more_body"):
                 break
         token = cookie(scope["headers"], "dokja_visitor")
-        if not token:
+        if not self.arena.visitors.valid(token):  # none, or one this server never issued
             return self.refusal("no_session", 401)
         try:
             outcome = json.loads(b"".join(chunks)).get("outcome")
@@ -69,7 +70,7 @@ class VoteIntake:
         if not isinstance(outcome, str) or not check_outcome(outcome):
             return self.refusal("bad_outcome", 422)
         windows = self.arena.windows
-        address = scope["client"][0] if scope.get("client") else ""
+        address = self.arena.address(scope)
         if not (windows["votes_per_visitor"].allow(token) and windows["votes_per_address"].allow(address)):
             return self.refusal("slow_down", 429)
         verdict = await self.arena.box.cast(Ballot(key, token, outcome))
@@ -77,3 +78,12 @@ class VoteIntake:
             return self.refusal(verdict.status, STATUS[verdict.status])
         reveal = {"outcome": outcome, "a": self.arena.reveal(verdict.model_a), "b": self.arena.reveal(verdict.model_b)}
         return 200, json.dumps(reveal, ensure_ascii=False).encode()
+
+
+def _with_headers(send):
+    """Every response of the app carries the security headers (pages, data, static files, errors)."""
+    async def sending(message):
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *HEADERS]}
+        await send(message)
+    return sending

@@ -16,6 +16,7 @@ class Limits:
     prompts_per_address: int = 60
     votes_per_visitor: int = 30
     votes_per_address: int = 600
+    new_visitors_per_address: int = 30  # fresh signed tokens one address may get; caps made-up identities
     max_prompt_chars: int = 2000
     window_s: float = 60.0
 

@@ -1,4 +1,5 @@
-"""Battles in flight: each side generates in its own thread and its pieces flow to the visitor's stream.
+"""Battles in flight: each side generates on a worker of a bounded pool and its pieces flow to the visitor's
+stream; when as many battles as the queue holds are waiting, new ones are refused (the caller answers 503).
 
 A channel keeps every event of its battle, so a reader who connects late (or reconnects) replays
 them from the start; the answers are written to the store as each side finishes.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 from collections import OrderedDict
 from typing import AsyncIterator
@@ -26,7 +28,8 @@ KEEP_CHANNELS = 2000
 class Channel:
     """The events of one battle's stream: (kind, data) pairs, appended on the event loop's thread."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop):
+    def __init__(self, loop: asyncio.AbstractEventLoop, owner: str = ""):
+        self.owner = owner
         self.events: list[tuple[str, dict]] = []
         self.closed = False
         self._loop = loop
@@ -54,15 +57,50 @@ class Channel:
             await self._changed.wait()
 
 
-class Battles:
-    """Open channels by battle key, the oldest finished ones forgotten first."""
+class Busy(Exception):
+    """Every generation slot is taken; try again shortly."""
 
-    def __init__(self, sessions: sessionmaker[Session], backends: Backends, max_new_tokens: int):
+
+class Battles:
+    """Open channels by battle key, the oldest finished ones forgotten first, and the generation pool:
+    ``workers`` threads, at most ``max_battles`` battles running or waiting."""
+
+    def __init__(self, sessions: sessionmaker[Session], backends: Backends, max_new_tokens: int,
+                 workers: int = 4, max_battles: int = 32):
         self.sessions, self.backends, self.max_new_tokens = sessions, backends, max_new_tokens
         self.channels: OrderedDict[str, Channel] = OrderedDict()
+        self.workers = max(1, workers)
+        self._slots = threading.BoundedSemaphore(max(1, max_battles))
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._start_lock = threading.Lock()
 
-    def start(self, key: str, prompt: str, sides: dict[str, Contender]) -> Channel:
-        channel = Channel(asyncio.get_running_loop())
+    def reserve(self) -> None:
+        """Take a battle's slot before the battle is stored, so a refused one leaves nothing behind."""
+        if not self._slots.acquire(blocking=False):
+            raise Busy
+
+    def release(self) -> None:
+        """Give back a reserved slot whose battle never started."""
+        self._slots.release()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            job()
+
+    def _submit(self, job) -> None:
+        with self._start_lock:
+            if len(self._threads) < self.workers:
+                thread = threading.Thread(target=self._work, name=f"dokja-generate-{len(self._threads)}",
+                                          daemon=True)
+                self._threads.append(thread)
+                thread.start()
+        self._jobs.put(job)
+
+    def start(self, key: str, prompt: str, sides: dict[str, Contender], owner: str = "") -> Channel:
+        """Queue both sides of a reserved battle; the slot is released when its last side ends."""
+        channel = Channel(asyncio.get_running_loop(), owner)
         self.channels[key] = channel
         while len(self.channels) > KEEP_CHANNELS:
             old = next((k for k, c in self.channels.items() if c.closed), None)
@@ -92,8 +130,9 @@ class Battles:
                     remaining[0] -= 1
                     last = remaining[0] == 0
                 if last:
+                    self._slots.release()
                     channel.push("end", {})
 
         for side in SIDES:
-            threading.Thread(target=run, args=(side, sides[side]), name=f"dokja-battle-{side}", daemon=True).start()
+            self._submit(lambda side=side: run(side, sides[side]))
         return channel
