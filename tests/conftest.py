@@ -118,3 +118,29 @@ def evaluate_stage():
         evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache)
 
     return run
+
+
+def two_team_store(folder: Path, text: str, model_dir: Path, cache: Path):
+    """A store at `folder` holding the programme `text` and teams alpha and beta, each submitting a copy of the
+    model in `model_dir` to the first stage; returns its sessions."""
+    from dokja.programme import load_programme
+    from dokja.programme.schema import Team
+    from dokja.registry import add_model, add_team, import_programme, programme_row, stage_row, submit
+    from dokja.store import open_store
+
+    (folder / "p.toml").write_text(text, encoding="utf-8")
+    sessions = open_store(f"sqlite:///{folder / 'stage.db'}")
+    with sessions.begin() as s:
+        import_programme(s, load_programme(folder / "p.toml"), text, cache=cache)
+        srow = stage_row(s, programme_row(s), None)
+        for key in ("alpha", "beta"):
+            add_team(s, Team.model_validate({"id": key, "name": key.title(), "members": [
+                {"name": "Kim", "role": "lead"}, {"name": "Lee", "role": "student"}]}))
+            add_model(s, f"{key}-model", str(model_dir), cache=cache)
+            submit(s, key, srow, f"{key}-model")
+    return sessions
+
+
+@pytest.fixture(scope="session")
+def make_two_teams():
+    return two_team_store

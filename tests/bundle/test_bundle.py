@@ -22,13 +22,8 @@ from dokja.store import schema as db
 
 
 @pytest.fixture(scope="module")
-def decided(tmp_path_factory, smollm2_dir, cache, evaluate_stage):
+def decided(tmp_path_factory, smollm2_dir, cache, evaluate_stage, make_two_teams):
     """A real decision (SmolLM2 copies evaluated on the first items, arena votes), its store and key."""
-    from dokja.programme import load_programme
-    from dokja.programme.schema import Team
-    from dokja.registry import add_model, add_team, import_programme, programme_row, stage_row, submit
-    from dokja.store import open_store
-
     root = tmp_path_factory.mktemp("bundle")
     text = """
 name = "Bundle test"
@@ -49,16 +44,7 @@ vendor = "V"
 released = 2025-09-01
 scores = { kobbq = 0.6, kobest_copa = 0.8 }
 """
-    (root / "p.toml").write_text(text)
-    sessions = open_store(f"sqlite:///{root / 'd.db'}")
-    with sessions.begin() as s:
-        import_programme(s, load_programme(root / "p.toml"), text, cache=cache)
-        srow = stage_row(s, programme_row(s), None)
-        for key in ("alpha", "beta"):
-            add_team(s, Team.model_validate({"id": key, "name": key.title(), "members": [
-                {"name": "Kim", "role": "lead"}, {"name": "Lee", "role": "student"}]}))
-            add_model(s, f"{key}-model", str(smollm2_dir), cache=cache)
-            submit(s, key, srow, f"{key}-model")
+    sessions = make_two_teams(root, text, smollm2_dir, cache)
     evaluate_stage(sessions, cache)
     votes = [VoteRecord(f"b{k}", "alpha-model", "beta-model", "a" if k % 3 else "b") for k in range(30)]
     write_votes(votes, root / "votes.jsonl")
@@ -175,7 +161,7 @@ def copy_of_store(root: Path, where: Path):
     from dokja.store import open_store
 
     where.mkdir(exist_ok=True)
-    with sqlite3.connect(root / "d.db") as src, sqlite3.connect(where / "d.db") as dst:
+    with sqlite3.connect(root / "stage.db") as src, sqlite3.connect(where / "d.db") as dst:
         src.backup(dst)  # the write-ahead log's pages included
     url = f"sqlite:///{where / 'd.db'}"
     return open_store(url), url

@@ -5,12 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from dokja.programme import load_programme
-from dokja.programme.schema import Team
-from dokja.registry import add_model, add_team, import_programme, programme_row, stage_row, submit
-from dokja.store import open_store
-
-
 PROGRAMME = """
 name = "Stage test"
 [[stages]]
@@ -32,21 +26,11 @@ scores = {{ kobbq = 0.6, kobest_copa = 0.8 }}
 
 
 @pytest.fixture
-def two_teams(tmp_path, smollm2_dir, cache, evaluate_stage):
+def two_teams(tmp_path, smollm2_dir, cache, evaluate_stage, make_two_teams):
     """`two_teams(keep, extra)`: the store's sessions, with `extra` TOML appended to the programme."""
 
     def make(keep: int = 2, extra: str = "", evaluate: bool = True):
-        text = PROGRAMME.format(keep=keep) + extra
-        (tmp_path / "p.toml").write_text(text, encoding="utf-8")
-        sessions = open_store(f"sqlite:///{tmp_path / 'stage.db'}")
-        with sessions.begin() as s:
-            import_programme(s, load_programme(tmp_path / "p.toml"), text, cache=cache)
-            srow = stage_row(s, programme_row(s), None)
-            for key in ("alpha", "beta"):
-                add_team(s, Team.model_validate({"id": key, "name": key.title(), "members": [
-                    {"name": "Kim", "role": "lead"}, {"name": "Lee", "role": "student"}]}))
-                add_model(s, f"{key}-model", str(smollm2_dir), cache=cache)
-                submit(s, key, srow, f"{key}-model")
+        sessions = make_two_teams(tmp_path, PROGRAMME.format(keep=keep) + extra, smollm2_dir, cache)
         if evaluate:
             evaluate_stage(sessions, cache)
         return sessions
