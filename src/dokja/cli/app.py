@@ -288,6 +288,8 @@ def print_decision(decision) -> None:
     """The decision's table: points, the frontier ratio, each team's outcome, and how sure it is."""
     from rich.markup import escape
 
+    from ..stage import gate_failures
+
     stage = decision.stage
     table = Table("#", Column("team", no_wrap=True), "bench", "expert", "user", "total", "ratio",
                   Column("outcome", no_wrap=True), title=f"{stage.name} {stage.name_ko} — {stage.date}")
@@ -297,7 +299,7 @@ def print_decision(decision) -> None:
         if t.outcome == "advance":
             outcome = "[green]✓ advance[/]"
         else:
-            failed = [name for name, gate in t.gates.items() if not gate.passed]
+            failed = gate_failures(t)
             outcome = f"[red]✗ {failed[0]}[/]" if failed else "[red]✗ below the line[/]"
         table.add_row(str(t.rank or "—"), t.name, f"{p.benchmark:.1f}", f"{p.expert:.1f}", f"{p.user:.1f}",
                       f"{t.total:.1f}", ratio, outcome)
