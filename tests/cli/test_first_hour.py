@@ -230,7 +230,9 @@ def test_interrupted_eval_says_what_it_kept(tmp_path):
     env = {**os.environ, "DOKJA_DB": str(tmp_path / "d.db"), "DOKJA_CACHE": str(tmp_path / "cache"),
            "COLUMNS": "200"}
     subprocess.run(DOKJA + ["init", str(tmp_path / "p.toml")], env=env, check=True, capture_output=True)
-    proc = subprocess.Popen(DOKJA + ["eval"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A job started in the background inherits Ctrl-C ignored; the user's terminal gives it the default.
+    proc = subprocess.Popen(DOKJA + ["eval"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert asked.wait(120), "the evaluation never asked the endpoint"
         time.sleep(0.5)
