@@ -417,6 +417,17 @@ def frontier_timeline(
         return _to_svg(fig, "chart-frontier", "Frontier references and the eligibility window · 프런티어 기준 모델과 기준 기간")
 
 
+@contextmanager
+def rows_figure(labels: Sequence[str], row_in: float) -> Iterator[tuple[Figure, Any]]:
+    """A quiet figure with one row per label: room on the left for the labels, `row_in` inches per row."""
+    top_in, bottom_in = 0.3, 0.62
+    height = len(labels) * row_in + top_in + bottom_in
+    left_pt = min(max(_label_width_pt(labels, 9) + 16, 96), FIG_WIDTH_IN * 72 * 0.45)
+    with _quiet_matplotlib():
+        fig = _figure(height)
+        yield fig, _plot_axes(fig, left_pt, bottom_in, len(labels) * row_in, height)
+
+
 def provenance_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     """Per model and component: the similarity to the closest library model (dot), the threshold (red tick)
     and the spread of the null distribution of unrelated pairs (grey band: mean ± 2 sd, bar at its maximum).
@@ -427,12 +438,7 @@ def provenance_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return ""
     labels = [_plain(r.get("label"), 44) for r in rows]
-    row_in, top_in, bottom_in = 0.3, 0.3, 0.62
-    height = len(rows) * row_in + top_in + bottom_in
-    left_pt = min(max(_label_width_pt(labels, 9) + 16, 96), FIG_WIDTH_IN * 72 * 0.45)
-    with _quiet_matplotlib():
-        fig = _figure(height)
-        ax = _plot_axes(fig, left_pt, bottom_in, len(rows) * row_in, height)
+    with rows_figure(labels, 0.3) as (fig, ax):
         for i, r in enumerate(rows):
             null = r.get("null") or {}
             mean, sd, top = _num(null.get("mean")), _num(null.get("sd")), _num(null.get("max"))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from .charts import (ALERT, FIG_WIDTH_IN, INK, MUTED, _figure, _label_width_pt, _num, _open_frame, _plain, _plot_axes,
-                     _quiet_matplotlib, _to_svg)
+from .charts import ALERT, INK, MUTED, _num, _open_frame, _plain, _to_svg, rows_figure
 
 
 def odds_view(raw: Any, teams: Sequence[Mapping[str, Any]], verdicts: Any) -> dict[str, Any] | None:
@@ -43,12 +42,7 @@ def odds_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return ""
     labels = [_plain(f"{r['name']} {r['name_ko']}".strip(), 40) for r in rows]
-    row_in, top_in, bottom_in = 0.32, 0.3, 0.62
-    height = len(rows) * row_in + top_in + bottom_in
-    left_pt = min(max(_label_width_pt(labels, 9) + 16, 96), FIG_WIDTH_IN * 72 * 0.45)
-    with _quiet_matplotlib():
-        fig = _figure(height)
-        ax = _plot_axes(fig, left_pt, bottom_in, len(rows) * row_in, height)
+    with rows_figure(labels, 0.32) as (fig, ax):
         for i, r in enumerate(rows):
             p = r["p_advance"]
             ax.barh(i, p, height=0.55, color="#009E73" if r.get("outcome") == "advance" else ALERT, zorder=2)
