@@ -157,13 +157,14 @@ def decide(inputs: StageInputs) -> Decision:
     if rule.rounds == 0:
         return core
     odds = robustness(inputs, lambda i: [Placing(team=t.id, rank=t.rank, advanced=t.outcome == "advance",
-                                                 total=t.total) for t in decide_once(i).teams],
+                                                 total=t.total) for t in decide_once(i, digest=False).teams],
                       rounds=rule.rounds, seed=rule.seed)
     return core.model_copy(update={"robustness": odds, "verdicts": verdicts(odds, rule.min_probability)})
 
 
-def decide_once(inputs: StageInputs) -> Decision:
-    """One decision of the inputs as they stand (no resampling)."""
+def decide_once(inputs: StageInputs, *, digest: bool = True) -> Decision:
+    """One decision of the inputs as they stand (no resampling). A bootstrap replicate needs only its placings,
+    so it skips hashing its inputs (``digest=False``), the costliest step on a big stage."""
     from .arena_points import user_points_of
 
     programme: Programme = inputs.programme
@@ -181,7 +182,7 @@ def decide_once(inputs: StageInputs) -> Decision:
                        for t in inputs.teams if t.evidence.provenance is not None)
     return Decision(
         programme={"name": programme.name, "name_ko": programme.name_ko},
-        programme_sha256=inputs.programme_sha256, inputs_sha256=inputs.sha256(),
+        programme_sha256=inputs.programme_sha256, inputs_sha256=inputs.sha256() if digest else "",
         stage=StageRow(id=stage.id, name=stage.name, name_ko=stage.name_ko, date=stage.date.isoformat(),
                        keep=stage.keep, window_start=start.isoformat(), target_ratio=programme.frontier.target_ratio,
                        grievance_days=stage.grievance_days, status="decided"),
