@@ -12,7 +12,7 @@ def test_migrations_create_every_table(store_url):
     assert TABLES <= set(inspect(engine).get_table_names())
     open_store(store_url)  # migrating again is a no-op
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0005"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0010"
 
 
 def test_sqlite_default_uses_wal(tmp_path):
@@ -27,7 +27,12 @@ def test_migrated_schema_matches_the_orm(store_url):
     from alembic.migration import MigrationContext
 
     from dokja.arena import tables  # noqa: F401  (the arena's tables)
+    from dokja.accounts import tables as _accounts  # noqa: F401
+    from dokja.grievance import tables as _grievance  # noqa: F401
+    from dokja.panel import tables as _panel  # noqa: F401
     from dokja.provenance import tables as _provenance  # noqa: F401
+    from dokja.repechage import tables as _repechage  # noqa: F401
+    from dokja.resources import tables as _resources  # noqa: F401
     from dokja.store.schema import Base
 
     engine = open_store(store_url).kw["bind"]

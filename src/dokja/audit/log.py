@@ -21,7 +21,14 @@ from .merkle import consistency_proof, inclusion_proof, leaf_hash, root_from_has
 
 KINDS = ("programme imported", "team registered", "model registered", "model submitted", "suite registered",
          "run finished",
-         "votes committed", "provenance verdict", "reviewer note", "decision")
+         "votes committed", "provenance verdict", "reviewer note", "decision",
+         # the expert panel
+         "reviewer registered", "conflict declared", "conflict checked", "conflict dismissed", "panel assigned",
+         "panel score", "panel closed",
+         # after a decision: publication, grievances, repechage, resources, accounts
+         "decision published", "grievance filed", "grievance ruled", "grievance waived", "grievance rerun",
+         "results final", "repechage opened", "repechage applied", "repechage vote", "repechage decided",
+         "allocation", "user added")
 
 
 def json_safe(value: Any) -> Any:

@@ -399,3 +399,13 @@ app.add_typer(_office.keys_app, name="keys")
 app.add_typer(_office.log_app, name="log")
 app.command("bundle")(guarded(_office.bundle))
 app.command("verify")(guarded(_office.verify))
+from .panel import panel_app  # noqa: E402
+app.add_typer(panel_app, name="panel")
+from .grievance import grievance_app  # noqa: E402
+app.add_typer(grievance_app, name="grievance")
+from .repechage import repechage_app  # noqa: E402
+app.add_typer(repechage_app, name="repechage")
+from .resources import resources_app  # noqa: E402
+app.add_typer(resources_app, name="resources")
+from .users import user_app  # noqa: E402
+app.add_typer(user_app, name="user")

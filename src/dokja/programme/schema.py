@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from .office import Grievances, Repechage
+from .panel import Panel
+from .resources import Resources
+from .strict import Strict
 
 COMPONENTS = ("ministry", "global_common", "global_individual")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Scheme(Strict):
@@ -219,6 +220,12 @@ class Programme(Strict):
     references: list[Reference] = Field([], description="the frontier references (`[[references]]`)")
     arena: Arena = Field(Arena(), description="how arena ratings become user points (`[arena]`)")
     robustness: Robustness = Field(Robustness(), description="how sure each elimination is (`[robustness]`)")
+    panel: Panel = Field(Panel(), description="the expert panel: rubric, assignment, agreement (`[panel]`)")
+    grievances: Grievances = Field(Grievances(), description="how grievances are filed and ruled "
+                                   "(`[grievances]`)")
+    repechage: Repechage = Field(Repechage(), description="the repechage call's rules (`[repechage]`)")
+    resources: Resources = Field(Resources(), description="the resources ledger: GPUs, data, talent "
+                                 "(`[resources]`)")
     disclosure: Literal["full", "public"] = Field(
         "full", description="what `dokja bundle` publishes by default: full (every per-item output, the inputs "
         "and the decision; for auditors and the teams) or public (outcomes, ranks and gates only, per-team scores "

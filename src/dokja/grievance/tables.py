@@ -1,0 +1,5 @@
+"""The grievance tables."""
+
+from __future__ import annotations
+
+from ..store.schema import Base  # noqa: F401

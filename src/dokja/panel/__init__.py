@@ -1,0 +1,1 @@
+"""The expert panel: reviewers, conflicts of interest, assignment, scores, agreement and expert points."""

@@ -1,0 +1,5 @@
+"""The repechage tables."""
+
+from __future__ import annotations
+
+from ..store.schema import Base  # noqa: F401
