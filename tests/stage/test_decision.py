@@ -122,3 +122,40 @@ def test_expert_rows_duplicated_or_unknown_are_refused_and_a_bom_is_read(tmp_pat
         read_points(tmp_path / "who.csv", "expert", {"a", "b"})
     (tmp_path / "bom.csv").write_bytes("\ufeffteam,expert\na,30\n".encode())
     assert read_points(tmp_path / "bom.csv", "expert", {"a"}) == {"a": 30.0}
+
+
+def test_fixed_places_are_not_refilled_and_the_shortfall_is_said(make_inputs):
+    """The first real stage's rule: five teams, four places on points; a gate failure within the four loses its
+    place without the fifth taking it, so three advance and the decision says four were planned."""
+    copied = Evidence(ruling=Ruling(passed=False, note="vision encoder copied"))
+    teams = {"copier": team(ALL, expert=34, evidence=copied), "a": team(ALL, expert=33), "b": team(ALL, expert=32),
+             "c": team(ALL, expert=31), "last": team(ALL, expert=10)}
+    spec = {**SPEC, "gates": {}, "stages": [{**SPEC["stages"][0], "keep": 4, "places": "fixed"}]}
+    d = decide(make_inputs(spec, teams, [NEW]))
+    out = {t.id: t for t in d.teams}
+    assert [k for k, t in out.items() if t.outcome == "advance"] == ["a", "b", "c"]
+    assert out["copier"].reason == "failed the independence gate (on points 1 of 5, within the 4 kept)"
+    assert out["last"].reason == "rank 4 of 4 passing the gates, 5 of 5 on points, below the 4 kept"
+    assert (d.shortfall.kept, d.shortfall.planned, d.shortfall.text_en) == (3, 4, "keeps 3; 4 were planned")
+    refill = decide(make_inputs({**spec, "stages": [{**spec["stages"][0], "places": "refill"}]}, teams, [NEW]))
+    assert sum(t.outcome == "advance" for t in refill.teams) == 4 and refill.shortfall is None
+
+
+def test_expert_points_come_from_the_closed_panel_and_its_agreement_travels_with_the_decision(make_inputs):
+    """With the panel's scores among the inputs, expert points are the rubric's normalised means, recomputed by
+    the decision itself; the bootstrap replicates hold the panel as scored."""
+    from dokja.panel.records import PanelScores, Score
+    from dokja.programme.panel import Panel
+
+    panel = Panel()
+    scores = {"a": 9, "b": 5}
+    cells = tuple(Score(reviewer=f"R{r}", team=t, criterion=c.id, score=v + (r % 2))
+                  for r in (1, 2, 3) for t, v in scores.items() for c in panel.rubric(35))
+    record = PanelScores(stage="s1", rubric=panel.rubric(35), scale_min=1, scale_max=10, seed=0, scores=cells)
+    inputs = make_inputs({**SPEC, "gates": {}}, {"a": team(ALL, expert=None), "b": team(ALL, expert=None)}, [NEW])
+    d = decide(inputs.model_copy(update={"panel": record}))
+    got = {t.id: t.points.expert for t in d.teams}
+    mean = {t: v + 2 / 3 for t, v in scores.items()}  # reviewers R1 and R3 score one point higher
+    assert got == pytest.approx({t: 35 * (m - 1) / 9 for t, m in mean.items()}, abs=1e-4)
+    assert {a.criterion for a in d.panel.agreement} == {c.id for c in panel.rubric(35)}
+    assert d.robustness is not None and [t.id for t in d.teams if t.outcome == "advance"] == ["a", "b"]

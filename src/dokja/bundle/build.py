@@ -57,7 +57,23 @@ def item_records(session: Session, inputs: StageInputs) -> Iterable[dict]:
             yield record
 
 
-def _log_part(session: Session, key, inputs: StageInputs, decision_id: int, time: str) -> dict:
+STAGE_KINDS = ("panel assigned", "panel closed", "decision published", "grievance filed", "grievance waived",
+               "grievance rerun", "results final", "repechage opened", "allocation")
+
+
+def _office_entries(rows, stage: str) -> list[int]:
+    """The office's entries about the stage: its panel, the publication, every grievance and its rulings, the
+    repechage call and its votes, the allocations; so the bundle carries the whole story with proofs."""
+    grievances = {e.payload.get("grievance") for e in rows if e.kind == "grievance filed"
+                  and e.payload.get("stage") == stage}
+    calls = {e.payload.get("call") for e in rows if e.kind == "repechage opened" and e.payload.get("stage") == stage}
+    return [i for i, e in enumerate(rows)
+            if (e.kind in STAGE_KINDS and e.payload.get("stage") == stage)
+            or (e.kind == "grievance ruled" and e.payload.get("grievance") in grievances)
+            or (e.kind.startswith("repechage") and e.payload.get("call") in calls)]
+
+
+def _log_part(session: Session, key, inputs: StageInputs, decision_id: int, time: str, level: str) -> dict:
     """The signed checkpoint and the proofs of the entries this decision rests on: its own entry, the runs it
     used, the provenance verdicts it read."""
     rows = entries(session)
@@ -68,6 +84,8 @@ def _log_part(session: Session, key, inputs: StageInputs, decision_id: int, time
     wanted = [i for i, e in enumerate(rows) if (e.kind == "decision" and e.payload.get("decision") == decision_id)
               or (e.kind == "run finished" and e.payload.get("run") in runs)
               or (e.kind == "provenance verdict" and e.payload.get("check") in checks)]
+    office = [i for i in _office_entries(rows, inputs.stage) if level == "full" or rows[i].kind != "panel closed"]
+    wanted = sorted(set(wanted) | set(office))  # a public bundle withholds the panel's revealed scores
     point = checkpoint(session, time)
     return {"checkpoint": {"size": point.size, "root": point.root, "time": point.time,
                            "signature": keys.sign(key, point.message())},
@@ -95,7 +113,7 @@ def write_bundle(session: Session, decision_row: db.Decision, key_file: Path, ou
     prow = session.get(db.Stage, decision_row.stage_id).programme
     files: dict[str, bytes] = {"programme.toml": (prow.source or "").encode(),
                                "suites.json": canonical_json([s.model_dump(mode="json") for s in inputs.suites]),
-                               "log.json": canonical_json(_log_part(session, key, inputs, decision_row.id, time)),
+                               "log.json": canonical_json(_log_part(session, key, inputs, decision_row.id, time, level)),
                                "item.schema.json": json.dumps(ITEM_SCHEMA, indent=1).encode()}
     if level == "full":
         files["inputs.json"] = inputs.canonical()

@@ -11,14 +11,19 @@ from rich.table import Column, Table
 from sqlalchemy import select
 
 from .. import __version__
+from ..accounts import AccountError
 from ..arena.errors import ArenaError
 from ..audit.keys import KeyError_
 from ..bundle.build import BundleError
+from ..grievance.errors import GrievanceError
 from ..harness import SuiteError, bundled_suites, load_suite
 from ..models import ModelError
+from ..panel.errors import PanelError
 from ..programme import Programme, ProgrammeError, load_programme
 from ..provenance.errors import CheckpointError
 from ..registry import RegistryError
+from ..repechage.records import RepechageError
+from ..resources.records import ResourcesError
 from ..stage import StageError
 from ..store import StoreError, open_store
 from ..store import schema as db
@@ -66,7 +71,8 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_print_vers
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
 USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError, ArenaError, CheckpointError,
-               StoreError, KeyError_, BundleError)
+               StoreError, KeyError_, BundleError, PanelError, AccountError, GrievanceError, RepechageError,
+               ResourcesError)
 
 Db = Annotated[Optional[str], typer.Option("--db", envvar="DOKJA_DB",
                                            help="SQLAlchemy URL or SQLite file [default: .dokja/dokja.db]")]
@@ -307,6 +313,9 @@ def print_decision(decision) -> None:
     for ref in decision.frontier:
         mark = "[green]✓ frontier[/]" if ref.eligible else "[dim]✗ not frontier[/]"
         console.print(f"  {mark} {ref.name} ({ref.vendor}): {ref.reason}", highlight=False)
+    if decision.shortfall:
+        console.print(f"  [yellow]⚠ {decision.shortfall.text_en}[/] · {decision.shortfall.text_ko}: gates removed "
+                      "teams whose places are not refilled; the office may open a repechage", highlight=False)
     source = "the arena's ratings of " + decision.arena["source"] if decision.arena else "a CSV given by hand"
     console.print(f"  user points from {source}", highlight=False)
     odds = decision.robustness
@@ -325,7 +334,8 @@ def print_decision(decision) -> None:
 
 @stage_app.command("decide")
 @guarded
-def stage_decide(expert: Annotated[Path, typer.Option(help="CSV: team,expert (points out of the scheme's)")],
+def stage_decide(expert: Annotated[Optional[Path], typer.Option(
+                     help="CSV: team,expert (points given by hand; otherwise from the closed expert panel)")] = None,
                  user: Annotated[Optional[Path], typer.Option(
                      help="CSV: team,user (points given by hand; otherwise they come from the arena)")] = None,
                  votes: Annotated[Optional[Path], typer.Option(
@@ -350,8 +360,11 @@ def stage_decide(expert: Annotated[Path, typer.Option(help="CSV: team,expert (po
 def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(help="HTML file")] = None,
            db_url: Db = None) -> None:
     """Write the stage's latest decision as one self-contained HTML report (Korean and English)."""
+    import datetime as dt
+
     from ..registry import stage_row
     from ..report import write_stage_report
+    from ..report.office import office_view
 
     with open_store(db_url, create=False).begin() as session:
         prow, _ = _spec(session)
@@ -361,7 +374,8 @@ def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(h
         if decision is None:
             raise StageError(f"stage {srow.key!r} has no decision yet; run `dokja stage decide` first")
         data = decision.data
-    path = write_stage_report(data, out_path(out or Path(f"report-{srow.key}.html")))
+        office = office_view(session, srow.key, dt.datetime.now(dt.UTC))
+    path = write_stage_report(data, out_path(out or Path(f"report-{srow.key}.html")), office=office)
     console.print(f"[green]✓[/] report written to {path}")
 
 

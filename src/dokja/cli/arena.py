@@ -48,18 +48,23 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
           seed: Annotated[Optional[int], typer.Option(help="seed for drawing pairs")] = None,
           trusted_proxy: Annotated[Optional[list[str]], typer.Option(
               "--trusted-proxy", help="a proxy (address or CIDR) whose X-Forwarded-For and X-Forwarded-Proto "
-                                      "are believed; repeat for several (default: none)")] = None) -> None:
-    """Serve the public arena: blind battles, votes, the leaderboard and the open vote data."""
+                                      "are believed; repeat for several (default: none)")] = None,
+          bundles: Annotated[Optional[Path], typer.Option(help="folder of signed bundles (STAGE.zip, as `dokja "
+                                                                "bundle` writes them) offered with each published "
+                                                                "result")] = None) -> None:
+    """Serve the site: the public arena, the published results, and the office's, reviewers' and teams' pages."""
     import uvicorn
 
-    from ..arena.web import Limits, create_app
+    from ..arena.web import Limits
+    from ..site import create_site
 
     pin_threads(torch_threads)
     limits = Limits(prompts_per_visitor=prompts_per_minute, prompts_per_address=per_address,
                     votes_per_visitor=votes_per_minute, votes_per_address=10 * per_address)
-    site = create_app(db_url, cache=cache, max_new_tokens=max_new_tokens, limits=limits, seed=seed,
-                      trusted_proxies=tuple(trusted_proxy or ()))
-    console.print(f"[green]✓[/] arena at http://{host}:{port}/ (leaderboard: /leaderboard)")
+    site = create_site(db_url, bundles=bundles, cache=cache, max_new_tokens=max_new_tokens, limits=limits, seed=seed,
+                       trusted_proxies=tuple(trusted_proxy or ()))
+    console.print(f"[green]✓[/] arena at http://{host}:{port}/ (leaderboard: /leaderboard, results: /results, "
+                  "sign in: /login)")
     uvicorn.run(site, host=host, port=port, log_level="warning", access_log=False,
                 proxy_headers=False)
 

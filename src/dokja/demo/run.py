@@ -22,6 +22,8 @@ DATA = Path(__file__).parent / "data"
 SCRATCH = {
     "scratch-large": dict(seed=1, hidden=128, layers=4, heads=4, steps=300),
     "scratch-small": dict(seed=2, hidden=64, layers=2, heads=2, steps=120),
+    "scratch-medium": dict(seed=3, hidden=96, layers=3, heads=4, steps=200),
+    "scratch-base": dict(seed=4, hidden=64, layers=3, heads=2, steps=160),
 }
 
 
@@ -82,40 +84,79 @@ def check_provenance(sessions, models, cache: Path, console: Console) -> None:
 
 
 def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Console | None = None) -> Path:
-    from ..cli.app import print_decision
-
+    """The whole first stage: models, provenance, benchmarks, the panel, the decision, the office's steps after
+    it (grievances, repechage, resources), the report and the verified bundle."""
     console = console or Console()
     started = time.monotonic()
     spec = load_programme(DATA / "programme.toml")
     console.rule(f"[bold]{spec.name}[/] · {spec.name_ko}")
-    console.print("1/6 making the teams' models (once; cached)")
+    console.print("1/8 making the teams' models (once; cached)")
     spec = prepare_models(spec, cache, console)
     if fresh and workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     sessions = open_store(workdir / "dokja.db")
+    stage = evaluate_stage(sessions, spec, cache, console)
+    number, decision = decide(sessions, stage, workdir, cache, console)
+    office = run_office(sessions, stage, decision, console)
+    public = office_key(workdir / "office.key")
+    report = write_stage_report({**decision.model_dump(mode="json"), "signing_key": public},
+                                workdir / f"report-{decision.stage.id}.html", office=office)
+    console.print(f"8/8 report written to [bold]{report}[/]")
+    bundle = bundle_and_verify(sessions, number, workdir / f"bundle-{decision.stage.id}.zip", public, console)
+    console.print(f"  bundle [bold]{bundle}[/] written and verified; the demo took {time.monotonic() - started:.0f} s")
+    return report
+
+
+def evaluate_stage(sessions, spec: Programme, cache: Path, console: Console) -> str:
+    """Import the programme, check provenance and run every model on every suite; returns the stage id."""
     with sessions.begin() as session:
         prow = import_programme(session, spec, (DATA / "programme.toml").read_text(encoding="utf-8"), cache=cache)
         srow = stage_row(session, prow)
+        stage = srow.key
         models = stage_models(session, prow, srow)
-        submitted = [sub.model for sub in session.scalars(select(db.Submission).where(db.Submission.stage_id == srow.id))]
-    console.print("2/6 checking each team's weights against the library of known models (provenance)")
+        submitted = [sub.model for sub in session.scalars(select(db.Submission)
+                                                          .where(db.Submission.stage_id == srow.id))]
+    console.print("2/8 checking each team's weights against the library of known models (provenance)")
     check_provenance(sessions, submitted, cache, console)
-    console.print(f"3/6 evaluating {len(models)} models on {len(spec.suites.all)} suites "
+    console.print(f"3/8 evaluating {len(models)} models on {len(spec.suites.all)} suites "
                   f"({spec.suites.limit or 'all'} items each; finished items are kept and skipped)")
     evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console)
-    console.print("4/6 deciding the stage (user points from the arena votes)")
-    files = OfficeFiles(expert=DATA / "expert.csv", findings=DATA / "findings.csv", votes=DATA / "votes.csv")
-    number, decision = decide_stage(sessions, None, files, reason="the demo decided again", cache=cache,
-                                    version=__import__("dokja").__version__)
+    return stage
+
+
+def decide(sessions, stage: str, workdir: Path, cache: Path, console: Console):
+    """The panel, then the decision; a decision whose inputs have not changed stands as it is."""
+    from ..cli.app import print_decision
+    from ..stage import standing_decision
+    from .office import run_panel
+
+    console.print("4/8 the expert panel: conflicts checked, reviewers drawn, score sheets imported")
+    run_panel(sessions, stage, workdir, console)
+    console.print("5/8 deciding the stage (expert points from the panel, user points from the arena votes)")
+    files = OfficeFiles(findings=DATA / "findings.csv", votes=DATA / "votes.csv")
+    standing = standing_decision(sessions, stage, files, cache=cache)
+    if standing is not None:
+        console.print(f"  decision {standing[0]} stands: its inputs have not changed")
+        number, decision = standing
+    else:
+        number, decision = decide_stage(sessions, stage, files, reason="the demo decided again", cache=cache,
+                                        version=__import__("dokja").__version__, decided_at="2025-12-30T09:00:00Z")
     print_decision(decision)
-    public = office_key(workdir / "office.key")
-    report = write_stage_report({**decision.model_dump(mode="json"), "signing_key": public},
-                                workdir / f"report-{decision.stage.id}.html")
-    console.print(f"5/6 report written to [bold]{report}[/]")
-    bundle = bundle_and_verify(sessions, number, workdir / f"bundle-{decision.stage.id}.zip", public, console)
-    console.print(f"6/6 bundle [bold]{bundle}[/] written and verified in {time.monotonic() - started:.0f} s")
-    return report
+    return number, decision
+
+
+def run_office(sessions, stage: str, decision, console: Console):
+    """After the decision: the grievance window until the results are final, then the repechage and the
+    resources ledger; returns what the report shows of them."""
+    from .office import office_view, run_grievances, run_repechage, run_resources
+
+    console.print("6/8 publication and the grievance window (the office's clock: Korea time)")
+    run_grievances(sessions, stage, decision, console)
+    console.print("7/8 the repechage and the resources ledger")
+    admitted = run_repechage(sessions, stage, decision, console)
+    run_resources(sessions, stage, decision, admitted, console)
+    return office_view(sessions, stage)
 
 
 def office_key(path: Path) -> str:

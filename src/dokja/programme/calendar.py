@@ -1,4 +1,4 @@
-"""Dates the programme runs on: the frontier window and the grievance deadline."""
+"""Dates the programme runs on: the frontier window (the grievance window is `dokja.grievance.deadline`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,3 @@ def months_before(day: dt.date, months: int) -> dt.date:
 def frontier_window(stage_date: dt.date, months: int) -> tuple[dt.date, dt.date]:
     """The window a frontier reference must be released in to count for a stage."""
     return months_before(stage_date, months), stage_date
-
-
-def grievance_deadline(decided: dt.date, days: int) -> dt.date:
-    return decided + dt.timedelta(days=days)

@@ -14,7 +14,11 @@ from .schema import Programme
 TABLES: dict[str, str] = {"Programme": "(top level)", "Scheme": "[scheme]", "Frontier": "[frontier]",
                           "Gates": "[gates]", "Stage": "[[stages]]", "Suites": "[suites]", "Team": "[[teams]]",
                           "Member": "[[teams.members]]", "Model": "[[models]]", "Reference": "[[references]]",
-                          "Arena": "[arena]", "Robustness": "[robustness]"}
+                          "Arena": "[arena]", "Robustness": "[robustness]", "Panel": "[panel]",
+                          "Criterion": "[[panel.criteria]]", "Grievances": "[grievances]",
+                          "Repechage": "[repechage]", "Resources": "[resources]",
+                          "Budget": "[resources.budget]", "Lessor": "[[resources.lessors]]",
+                          "Allocation": "[[resources.allocations]]", "Growth": "[[resources.growth]]"}
 
 
 class UndocumentedField(ValueError):

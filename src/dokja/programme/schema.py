@@ -132,7 +132,14 @@ class Stage(Strict):
     name_ko: str = Field("", description="name in Korean, shown in the report")
     date: dt.date = Field(description="the stage's evaluation date (YYYY-MM-DD)")
     keep: int = Field(ge=1, description="how many teams advance (the first stage kept 4 of 5)")
-    grievance_days: int = Field(10, ge=0, description="days an eliminated team has to file a grievance")
+    grievance_days: int = Field(10, ge=0, description="calendar days an eliminated team has to file a grievance: "
+                                "the window closes at 24:00 KST at the end of the N-th day after the day (in KST) "
+                                "the decision was published (see `[grievances]`)")
+    places: Literal["refill", "fixed"] = Field(
+        "refill", description="refill: the cut counts only teams that pass the gates, so a team failing a gate "
+        "frees its place for the next on points; fixed: the `keep` places go by points over every team, as the "
+        "first real stage did, and a team failing a gate loses its place without it being refilled (fewer than "
+        "`keep` may then advance, and the decision says so)")
 
 
 class Suites(Strict):
@@ -249,6 +256,24 @@ class Programme(Strict):
         if [s.date for s in stages] != sorted(s.date for s in stages):
             raise ValueError("stages must be listed in date order")
         return stages
+
+    @model_validator(mode="after")
+    def panel_weights_are_the_expert_points(self) -> "Programme":
+        criteria = self.panel.criteria if "panel" in self.model_fields_set else None
+        weight = sum(c.weight for c in criteria or ())
+        if criteria and abs(weight - self.scheme.expert) > 1e-6:
+            raise ValueError(f"panel.criteria: the weights sum to {weight:g}; scheme.expert is "
+                             f"{self.scheme.expert:g}")
+        return self
+
+    @model_validator(mode="after")
+    def resources_name_known_parties(self) -> "Programme":
+        from .resources import check_resources
+
+        problems = check_resources(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def stage(self, stage_id: str | None = None) -> Stage:
         if stage_id is None:

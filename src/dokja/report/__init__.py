@@ -8,11 +8,12 @@ Everything the page needs is inline (CSS, SVG charts); it makes no network reque
 
 from __future__ import annotations
 
+
 import math
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -36,6 +37,9 @@ _STATUS = {
 }
 _OUTCOME = {"advance": ("Advance", "진출"), "eliminated": ("Eliminated", "탈락")}
 _COMPONENT_ORDER = {key: i for i, (key, *_rest) in enumerate(COMPONENTS)}
+
+if TYPE_CHECKING:
+    from .office import OfficeView
 
 
 def _num(value: Any) -> float | None:
@@ -227,6 +231,7 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         "meets_target": [t for t in teams if t["meets_target"] is True],
         "suites": suites,
         "frontier": frontier,
+        "shortfall": data.get("shortfall") if isinstance(data.get("shortfall"), dict) else None,
         "generated_at": _text(data.get("generated_at")),
         "dokja_version": _text(data.get("dokja_version")),
         "font_family": ", ".join(f if f == "sans-serif" else f'"{f}"' for f in FONT_FAMILY),
@@ -272,11 +277,29 @@ def _provenance_view(raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def render_stage_report(data: Mapping[str, Any]) -> str:
-    """Render one stage's decision dict as a complete, self-contained HTML document."""
+def _panel_view(panel: Any, teams: list[dict]) -> dict[str, Any] | None:
+    """The expert panel's agreement per criterion and each team's raw (and severity-corrected) points."""
+    if not isinstance(panel, Mapping):
+        return None
+    names = {t["id"]: t["name"] for t in teams}
+    rows = [{"team": names.get(t["team"], t["team"]), "points": t["points"], "raw": t["raw_points"],
+             "corrected": t.get("corrected_points")} for t in panel.get("teams") or []]
+    rows.sort(key=lambda r: -r["points"])
+    return {"severity": bool(panel.get("severity")), "teams": rows,
+            "agreement": [dict(a) for a in panel.get("agreement") or []],
+            "tentative": any(a.get("tentative") for a in panel.get("agreement") or [])}
+
+
+def render_stage_report(data: Mapping[str, Any], office: "OfficeView | None" = None) -> str:
+    """Render one stage's decision dict as a complete, self-contained HTML document; `office` adds what the
+    office did after the decision (grievances, repechage, resources)."""
+    from .office import office_context
+
     view = _view(data)
+    view["office"] = office_context(office)
     view["provenance"] = _provenance_view(data.get("provenance"))
     view["arena"] = data.get("arena") if isinstance(data.get("arena"), Mapping) else None
+    view["panel"] = _panel_view(data.get("panel"), view["teams"])
     view["odds"] = odds_view(data.get("robustness"), view["teams"], data.get("verdicts"))
     view["user_source"] = _text(data.get("user_source"))
     view["signing_key"] = _text(data.get("signing_key"))
@@ -297,9 +320,10 @@ def render_stage_report(data: Mapping[str, Any]) -> str:
     return _env().get_template("stage.html.j2").render(**view)
 
 
-def write_stage_report(data: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+def write_stage_report(data: Mapping[str, Any], path: str | os.PathLike[str],
+                       office: "OfficeView | None" = None) -> Path:
     """Render and write the report as UTF-8, creating parent folders; returns the path."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_stage_report(data), encoding="utf-8")
+    out.write_text(render_stage_report(data, office), encoding="utf-8")
     return out

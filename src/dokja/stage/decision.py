@@ -13,6 +13,7 @@ from typing import Any
 from ..programme import COMPONENTS, Programme, Stage, frontier_window
 from .gates import independence_gate, safety_gate
 from .inputs import StageError
+from ..panel.records import PanelResult
 from .records import (Decision, FrontierBest, FrontierRow, Gate, Points, ReferenceEntry, RunUsed, StageInputs,
                       StageRow, SuiteRow, SuiteScore, TeamResult, finite)
 
@@ -101,7 +102,7 @@ def _team_scores(team, suites: list[SuiteRow], frontier: list[FrontierRow]) -> d
 
 
 def team_result(inputs: StageInputs, team, suites: list[SuiteRow], frontier: list[FrontierRow],
-                user: float | None) -> dict[str, Any]:
+                user: float | None, expert: float | None) -> dict[str, Any]:
     """One team's scores, points and gates (rank and outcome come once every team is known)."""
     programme, rule = inputs.programme, inputs.programme.frontier
     scores = _team_scores(team, suites, frontier)
@@ -110,7 +111,7 @@ def team_result(inputs: StageInputs, team, suites: list[SuiteRow], frontier: lis
         values = [min(scores[s.id].ratio or 0.0, rule.ratio_cap) for s in suites if s.component == component]
         points[component] = getattr(programme.scheme, component) * (math.fsum(values) / len(values)) if values else 0.0
     points["benchmark"] = math.fsum(points[c] for c in COMPONENTS)
-    points["expert"] = _points_in(team.expert, programme.scheme.expert, "expert", team.id)
+    points["expert"] = _points_in(expert, programme.scheme.expert, "expert", team.id)
     points["user"] = _points_in(user, programme.scheme.user, "user", team.id)
     headline = [scores[s.id].ratio or 0.0 for s in suites if s.component in ("ministry", "global_common")]
     ratio = math.fsum(headline) / len(headline) if headline else None
@@ -129,22 +130,41 @@ def team_result(inputs: StageInputs, team, suites: list[SuiteRow], frontier: lis
             "gates": gates}
 
 
-def rank(rows: list[dict], keep: int) -> list[TeamResult]:
-    """Gate failures go out first; the rest rank by total, then benchmark points, then name; the top `keep`
-    advance."""
+def rank(rows: list[dict], keep: int, places: str = "refill") -> list[TeamResult]:
+    """Gate failures go out whatever they score; the rest rank by total, then benchmark points, then name.
+
+    refill: the top `keep` of the teams passing the gates advance. fixed: the `keep` places go by points over
+    every team, so a place held by a team failing a gate stays empty."""
     failed = [r for r in rows if any(not g.passed for g in r["gates"].values())]
-    ranked = sorted((r for r in rows if r not in failed),
-                    key=lambda r: (-r["total"], -r["points"].benchmark, r["name"]))
+    order = sorted(rows, key=lambda r: (-r["total"], -r["points"].benchmark, r["name"]))
+    on_points = {r["id"]: n for n, r in enumerate(order, 1)}
+    ranked = [r for r in order if r not in failed]
     out = []
     for place, row in enumerate(ranked, 1):
-        within = place <= keep
+        seat = place if places == "refill" else on_points[row["id"]]
+        within = seat <= keep
+        where = f"rank {place} of {len(ranked)}" if places == "refill" else \
+            f"rank {place} of {len(ranked)} passing the gates, {seat} of {len(order)} on points"
         out.append(TeamResult(**row, rank=place, outcome="advance" if within else "eliminated",
-                              reason=f"rank {place} of {len(ranked)}, {'within' if within else 'below'} the "
-                                     f"{keep} kept"))
+                              reason=f"{where}, {'within' if within else 'below'} the {keep} kept"))
     for row in sorted(failed, key=lambda r: r["name"]):
         gates = ", ".join(name for name, g in row["gates"].items() if not g.passed)
-        out.append(TeamResult(**row, rank=None, outcome="eliminated", reason=f"failed the {gates} gate"))
+        seat = on_points[row["id"]]
+        would = f" (on points {seat} of {len(order)}, {'within' if seat <= keep else 'below'} the {keep} kept)"
+        out.append(TeamResult(**row, rank=None, outcome="eliminated",
+                              reason=f"failed the {gates} gate" + (would if places == "fixed" else "")))
     return out
+
+
+def shortfall(teams, keep: int):
+    """The note a decision carries when fewer teams advance than planned."""
+    from .records import Shortfall
+
+    kept = sum(t.outcome == "advance" for t in teams)
+    if kept >= keep or kept >= len(teams):
+        return None
+    return Shortfall(kept=kept, planned=keep, text_en=f"keeps {kept}; {keep} were planned",
+                     text_ko=f"{kept}팀 선발 (계획 {keep}팀)")
 
 
 def decide(inputs: StageInputs) -> Decision:
@@ -152,20 +172,44 @@ def decide(inputs: StageInputs) -> Decision:
     anyone can recompute it."""
     from .robustness import Placing, robustness, verdicts
 
-    core = decide_once(inputs)
+    panel = expert_panel(inputs)
+    core = decide_once(inputs, panel=panel)
     rule = inputs.programme.robustness
     if rule.rounds == 0:
         return core
     odds = robustness(inputs, lambda i: [Placing(team=t.id, rank=t.rank, advanced=t.outcome == "advance",
-                                                 total=t.total) for t in decide_once(i, digest=False).teams],
+                                                 total=t.total) for t in decide_once(i, digest=False,
+                                                                                     panel=panel).teams],
                       rounds=rule.rounds, seed=rule.seed)
     return core.model_copy(update={"robustness": odds, "verdicts": verdicts(odds, rule.min_probability)})
 
 
-def decide_once(inputs: StageInputs, *, digest: bool = True) -> Decision:
+def expert_panel(inputs: StageInputs) -> PanelResult | None:
+    """The closed panel's result (expert points, agreement), once per decision: the bootstrap replicates
+    resample items and votes and hold the panel as scored."""
+    if inputs.panel is None:
+        return None
+    from ..panel.errors import PanelError
+    from ..panel.points import panel_result
+
+    try:
+        result = panel_result(inputs.panel, inputs.programme.panel)
+    except PanelError as exc:
+        raise StageError(str(exc)) from None
+    missing = [t.id for t in inputs.teams if t.id not in result.points()]
+    if missing:
+        raise StageError(f"the panel of stage {inputs.stage!r} scored no {', '.join(missing)}")
+    return result
+
+
+def decide_once(inputs: StageInputs, *, digest: bool = True, panel: PanelResult | None = None) -> Decision:
     """One decision of the inputs as they stand (no resampling). A bootstrap replicate needs only its placings,
     so it skips hashing its inputs (``digest=False``), the costliest step on a big stage."""
     from .arena_points import user_points_of
+
+    if panel is None and inputs.panel is not None:
+        panel = expert_panel(inputs)
+    expert = panel.points() if panel else {t.id: t.expert for t in inputs.teams}
 
     programme: Programme = inputs.programme
     stage = programme.stage(inputs.stage)
@@ -174,8 +218,8 @@ def decide_once(inputs: StageInputs, *, digest: bool = True) -> Decision:
     frontier = eligible_references(inputs.references, stage, programme.frontier.window_months)
     suites = _suite_rows(inputs, frontier)
     user, arena = user_points_of(inputs)
-    rows = [team_result(inputs, t, suites, frontier, user[t.id]) for t in inputs.teams]
-    rank_rows = tuple(rank(rows, stage.keep))
+    rows = [team_result(inputs, t, suites, frontier, user[t.id], expert[t.id]) for t in inputs.teams]
+    rank_rows = tuple(rank(rows, stage.keep, stage.places))
     start, _ = frontier_window(stage.date, programme.frontier.window_months)
     provenance = tuple({"team": t.id, "team_name": t.name, "model": t.model,
                         **t.evidence.provenance.model_dump(mode="json")}
@@ -188,7 +232,8 @@ def decide_once(inputs: StageInputs, *, digest: bool = True) -> Decision:
                        grievance_days=stage.grievance_days, status="decided"),
         scheme=programme.scheme.model_dump(), frontier=tuple(frontier), suites=tuple(suites),
         teams=rank_rows, provenance=provenance, user_source=inputs.user_source,
-        arena=arena, robustness=None, verdicts={t.id: t.outcome for t in rank_rows}, generated_at=inputs.decided_at, supersedes=inputs.supersedes,
+        arena=arena, panel=panel, robustness=None, verdicts={t.id: t.outcome for t in rank_rows},
+        shortfall=shortfall(rank_rows, stage.keep), generated_at=inputs.decided_at, supersedes=inputs.supersedes,
         reason=inputs.reason, dokja_version=inputs.version)
 
 

@@ -19,9 +19,10 @@ from .records import (ArenaUsed, Evidence, ItemScore, ProvenanceEvidence, Refere
 
 @dataclass(frozen=True)
 class OfficeFiles:
-    """What the office hands in beside the store: expert points, optional user points, findings, votes."""
+    """What the office hands in beside the store: expert points (a CSV, or none: the closed panel's scores),
+    optional user points, findings, votes."""
 
-    expert: Path
+    expert: Path | None = None
     user: Path | None = None
     findings: Path | None = None
     votes: Path | None = None
@@ -94,10 +95,11 @@ def _team(session, sub: db.Submission, spec: Programme, suites, points, ref_hash
                              f"settings (limit {spec.suites.limit or 'none'}, {k}-shot); run `dokja eval`")
         runs[key] = run
     expert, user, findings = points
-    if team.key not in expert:
+    if expert is not None and team.key not in expert:
         raise StageError(f"no expert points for team {team.key!r}")
     return TeamEntry(id=team.key, name=team.name, name_ko=team.name_ko, target=team.target, model=model.name,
-                     model_sha256=model.sha256, runs=runs, expert=expert[team.key], user=user.get(team.key),
+                     model_sha256=model.sha256, runs=runs, expert=expert[team.key] if expert is not None else None,
+                     user=user.get(team.key),
                      evidence=_evidence(session, model, findings.get(team.key), ref_hashes))
 
 
@@ -114,6 +116,17 @@ def _arena(session: Session, votes: Path | None, stage: str) -> ArenaUsed:
     return ArenaUsed(source=votes.name if votes else "arena", votes=tuple(records))
 
 
+def _panel(session: Session, stage: str):
+    """The closed panel's scores: expert points without a CSV come from the panel or not at all."""
+    from ..panel import panel_scores
+    from ..panel.errors import PanelError
+
+    try:
+        return panel_scores(session, stage)
+    except PanelError as exc:
+        raise StageError(f"{exc}; close the panel (`dokja panel close`) or give --expert CSV") from None
+
+
 def gather_inputs(session: Session, prow: db.Programme, srow: db.Stage, files: OfficeFiles, *, decided_at: str,
                   reason: str = "", version: str = "", cache: Path = Path(".dokja")) -> StageInputs:
     """Everything a decision of this stage uses, read from the store and the office's files; writes nothing."""
@@ -122,7 +135,7 @@ def gather_inputs(session: Session, prow: db.Programme, srow: db.Stage, files: O
     subs = list(session.scalars(select(db.Submission).where(db.Submission.stage_id == srow.id)
                                 .order_by(db.Submission.id)))
     known = {s.team.key for s in subs}
-    points = (read_points(files.expert, "expert", known), read_points(files.user, "user", known) if files.user
+    points = (read_points(files.expert, "expert", known) if files.expert else None, read_points(files.user, "user", known) if files.user
               else {}, read_findings(files.findings, known) if files.findings else {})
     refs = _references(session, prow, spec, suites)
     ref_hashes = {r.model_sha256: r.name for r in refs if r.model_sha256}
@@ -136,5 +149,6 @@ def gather_inputs(session: Session, prow: db.Programme, srow: db.Stage, files: O
     return StageInputs(programme=spec, programme_sha256=hashlib.sha256((prow.source or "").encode()).hexdigest(),
                        stage=srow.key, decided_at=decided_at, teams=teams, references=tuple(refs),
                        suites=stage_suites, user_source="csv" if files.user else "arena",
-                       arena=None if files.user else _arena(session, files.votes, srow.key), supersedes=previous,
+                       arena=None if files.user else _arena(session, files.votes, srow.key),
+                       panel=None if files.expert else _panel(session, srow.key), supersedes=previous,
                        reason=reason, version=version)

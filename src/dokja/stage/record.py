@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..audit.log import append
@@ -55,6 +56,28 @@ def decide_stage(sessions: sessionmaker[Session], stage: str | None, files: Offi
         decision = decide(inputs)
         row = keep_decision(session, srow, inputs, decision)
         return row.id, decision
+
+
+def _core(inputs: StageInputs) -> StageInputs:
+    """The inputs without what only says when and why a decision was recorded."""
+    return inputs.model_copy(update={"decided_at": "", "supersedes": None, "reason": "", "version": ""})
+
+
+def standing_decision(sessions: sessionmaker[Session], stage: str | None, files: OfficeFiles, *,
+                      cache: Path = Path(".dokja")) -> tuple[int, Decision] | None:
+    """The stage's latest decision if deciding again would use the same inputs (reads only); else None."""
+    from ..registry import programme_row, stage_row
+
+    with sessions.begin() as session:
+        prow = programme_row(session)
+        srow = stage_row(session, prow, stage)
+        row = session.scalars(select(db.Decision).where(db.Decision.stage_id == srow.id)
+                              .order_by(db.Decision.id.desc())).first()
+        if row is None or row.inputs is None:
+            return None
+        now = gather_inputs(session, prow, srow, files, decided_at="", cache=cache)
+        kept = StageInputs.model_validate(row.inputs)
+        return (row.id, decide(kept)) if _core(now) == _core(kept) else None
 
 
 def replay(row: db.Decision) -> Decision:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ..arena.leaderboard import VoteRecord
 from ..audit.log import canonical_json
+from ..panel.records import PanelResult, PanelScores
 from ..programme import Programme
 
 
@@ -112,7 +113,7 @@ class TeamEntry(Record):
     model: str
     model_sha256: str | None = None
     runs: dict[str, RunUsed]
-    expert: float
+    expert: float | None = None  # given by hand (CSV); otherwise from the closed panel's scores
     user: float | None = None  # given by hand (CSV); otherwise from the arena
     evidence: Evidence = Evidence()
 
@@ -145,6 +146,7 @@ class StageInputs(Record):
     suites: tuple[SuiteUsed, ...]
     user_source: Literal["arena", "csv"]
     arena: ArenaUsed | None = None
+    panel: PanelScores | None = None  # the closed panel's scores; none: expert points given by hand
     supersedes: int | None = None
     reason: str = ""
     version: str = ""
@@ -228,6 +230,15 @@ class StageRow(Record):
     status: str
 
 
+class Shortfall(Record):
+    """Fewer teams advance than the stage planned (gates removed teams whose places were not refilled)."""
+
+    kept: int
+    planned: int
+    text_en: str
+    text_ko: str
+
+
 class Placing(Record):
     """One team's place in one decision; rank None: it failed a gate and was not ranked."""
 
@@ -282,8 +293,10 @@ class Decision(Record):
     provenance: tuple[dict[str, Any], ...]
     user_source: str
     arena: dict[str, Any] | None
+    panel: PanelResult | None = None  # expert points from the panel: means, agreement, severity offsets
     robustness: Robustness | None  # None when the programme asks for no resampling (rounds = 0)
     verdicts: dict[str, str]  # team → advance, eliminated, or "more evaluation needed" (the pre-registered rule)
+    shortfall: Shortfall | None = None  # fewer advance than planned: the office may open a repechage
     generated_at: str
     supersedes: int | None
     reason: str
