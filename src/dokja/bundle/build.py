@@ -99,7 +99,8 @@ def public_decision(decision: dict) -> dict:
     teams = [{k: t[k] for k in ("id", "name", "name_ko", "model", "model_sha256", "rank", "outcome", "reason")}
              | {"gates": {g: {"passed": v["passed"]} for g, v in t["gates"].items()}} for t in decision["teams"]]
     return {"stage": decision["stage"], "programme": decision["programme"], "teams": teams,
-            "frontier": decision["frontier"], "generated_at": decision["generated_at"]}
+            "frontier": decision["frontier"], "shortfall": decision.get("shortfall"),
+            "generated_at": decision["generated_at"]}
 
 
 def write_bundle(session: Session, decision_row: db.Decision, key_file: Path, out: Path, *,
@@ -113,7 +114,8 @@ def write_bundle(session: Session, decision_row: db.Decision, key_file: Path, ou
     prow = session.get(db.Stage, decision_row.stage_id).programme
     files: dict[str, bytes] = {"programme.toml": (prow.source or "").encode(),
                                "suites.json": canonical_json([s.model_dump(mode="json") for s in inputs.suites]),
-                               "log.json": canonical_json(_log_part(session, key, inputs, decision_row.id, time, level)),
+                               "log.json": canonical_json(_log_part(session, key, inputs, decision_row.id, time,
+                                                                    level)),
                                "item.schema.json": json.dumps(ITEM_SCHEMA, indent=1).encode()}
     if level == "full":
         files["inputs.json"] = inputs.canonical()

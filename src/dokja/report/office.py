@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..grievance import GROUNDS, GrievanceError, GrievanceView, Window, timeline, window
+from ..grievance import GROUNDS, KST, GrievanceError, GrievanceView, Window, timeline, window
 from ..repechage import CallView, show
 from ..repechage.tables import RepechageCall
 from ..resources import ResourcesSummary, ledger, ledger_chart, summary
@@ -51,7 +51,8 @@ def office_view(session: Session, stage: str, now: dt.datetime) -> OfficeView:
 
 
 def _when(moment: dt.datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+    """A moment as the programme counts time: Korea's."""
+    return moment.astimezone(KST).strftime("%Y-%m-%d %H:%M KST") if moment else ""
 
 
 def office_context(office: OfficeView | None) -> dict[str, Any] | None:

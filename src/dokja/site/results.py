@@ -43,6 +43,7 @@ class StageResult:
     published_at: dt.datetime | None
     level: str
     teams: tuple[TeamRow, ...]
+    shortfall: tuple[str, str] | None = None  # "keeps 3; 4 were planned", in English and Korean
 
     def team(self, key: str) -> TeamRow | None:
         return next((t for t in self.teams if t.id == key), None)
@@ -65,4 +66,5 @@ def stage_result(data: dict, decision: int, *, level: str, published_at: dt.date
     stage = data["stage"]
     return StageResult(stage=stage["id"], name=stage.get("name", stage["id"]), name_ko=stage.get("name_ko", ""),
                        date=str(stage.get("date", "")), keep=int(stage.get("keep", 0)), decision=decision,
-                       published_at=published_at, level=level, teams=tuple(rows))
+                       published_at=published_at, level=level, teams=tuple(rows),
+                       shortfall=(short["text_en"], short["text_ko"]) if (short := data.get("shortfall")) else None)

@@ -35,6 +35,17 @@ class SiteSettings:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))  # aware UTC; tests fix it
 
 
+KST = dt.timezone(dt.timedelta(hours=9))
+
+
+def kst(moment: dt.datetime | None) -> str:
+    """A stored moment (UTC; naive ones are UTC) as the programme counts time: Korea's."""
+    if moment is None:
+        return ""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")
+
+
 def _lang(request: Request) -> str:
     """The visitor's language: the toggle's cookie, else the browser's first choice (as the arena does)."""
     chosen = request.cookies.get("dokja_lang")
@@ -51,6 +62,7 @@ class Site:
         self.cookies = SessionCookies(secret, settings.session_max_age_s)
         self.env = Environment(loader=PackageLoader("dokja.site", "templates"),
                                autoescape=select_autoescape(["html"]))
+        self.env.filters["kst"] = kst
 
     def now(self) -> dt.datetime:
         return self.settings.clock()
