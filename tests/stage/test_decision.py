@@ -159,3 +159,22 @@ def test_expert_points_come_from_the_closed_panel_and_its_agreement_travels_with
     assert got == pytest.approx({t: 35 * (m - 1) / 9 for t, m in mean.items()}, abs=1e-4)
     assert {a.criterion for a in d.panel.agreement} == {c.id for c in panel.rubric(35)}
     assert d.robustness is not None and [t.id for t in d.teams if t.outcome == "advance"] == ["a", "b"]
+
+
+def test_the_robustness_bootstrap_redraws_each_teams_reviewers(make_inputs):
+    """Two teams equal on everything but the panel: a's three reviewers split 1, 10, 10 (mean 7), b's agree on
+    6. Redrawing a's reviewers puts a below b whenever two of its draws are the harsh one (7 in 27)."""
+    from dokja.panel.records import PanelScores, Score
+    from dokja.programme.panel import Panel
+
+    rubric = Panel().rubric(35)
+    given = {"a": (1, 10, 10), "b": (6, 6, 6)}
+    cells = tuple(Score(reviewer=f"R{n}{t}", team=t, criterion=c.id, score=v)
+                  for t, values in given.items() for n, v in enumerate(values) for c in rubric)
+    record = PanelScores(stage="s1", rubric=rubric, scale_min=1, scale_max=10, seed=0, scores=cells)
+    spec = {**SPEC, "gates": {}, "stages": [{**SPEC["stages"][0], "keep": 1}], "robustness": {"rounds": 400}}
+    inputs = make_inputs(spec, {"a": team(ALL, expert=None), "b": team(ALL, expert=None)}, [NEW])
+    d = decide(inputs.model_copy(update={"panel": record}))
+    odds = {t.team: t.p_advance for t in d.robustness.teams}
+    assert [t.id for t in d.teams if t.outcome == "advance"] == ["a"]
+    assert odds["a"] == pytest.approx(20 / 27, abs=0.06) and odds["b"] == pytest.approx(7 / 27, abs=0.06)

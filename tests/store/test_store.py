@@ -3,7 +3,7 @@ from sqlalchemy import inspect, text
 from dokja.store import open_store
 
 TABLES = {"programme", "stage", "team", "member", "model", "submission", "reference", "suite", "item", "run",
-          "result", "decision", "audit_entry", "alembic_version"}
+          "result", "decision", "audit_entry", "eval_chunk", "alembic_version"}
 
 
 def test_migrations_create_every_table(store_url):
@@ -28,6 +28,7 @@ def test_migrated_schema_matches_the_orm(store_url):
 
     from dokja.arena import tables  # noqa: F401  (the arena's tables)
     from dokja.accounts import tables as _accounts  # noqa: F401
+    from dokja.cluster import tables as _cluster  # noqa: F401
     from dokja.grievance import tables as _grievance  # noqa: F401
     from dokja.panel import tables as _panel  # noqa: F401
     from dokja.provenance import tables as _provenance  # noqa: F401

@@ -27,10 +27,10 @@ def test_suite_contract(suite: Path):
     assert meta["id"] == suite.name
     assert meta["title_en"] and meta["title_ko"]
     assert meta["language"] in ("ko", "en")
-    assert meta["category"] in ("knowledge", "math", "reading", "reasoning", "safety", "instruction")
+    assert meta["category"] in ("knowledge", "math", "reading", "reasoning", "safety", "instruction", "code")
     assert meta["kind"] in ("multiple_choice", "generate")
     scorer = meta.get("scorer")
-    metrics = {"math": ("math",), "ifeval": ("prompt_strict",)}.get(scorer) or (
+    metrics = {"math": ("math",), "ifeval": ("prompt_strict",), "code": ("pass@1",)}.get(scorer) or (
         ("acc", "acc_norm") if meta["kind"] == "multiple_choice" else ("exact_match", "numeric"))
     assert meta["metric"] in metrics
     assert isinstance(meta["num_fewshot"], int) and meta["num_fewshot"] >= 0
@@ -41,9 +41,10 @@ def test_suite_contract(suite: Path):
     assert source["name"] and source["licence"] and source["notes"]
 
     items = jsonl(suite / "items.jsonl")
-    fewshot = jsonl(suite / "fewshot.jsonl") if (suite / "fewshot.jsonl").exists() or scorer != "ifeval" else []
+    zero_shot = scorer in ("ifeval", "code")  # instruction following and code are zero-shot
+    fewshot = jsonl(suite / "fewshot.jsonl") if (suite / "fewshot.jsonl").exists() or not zero_shot else []
     assert items
-    if scorer != "ifeval":  # instruction following is zero-shot
+    if not zero_shot:
         assert 5 <= len(fewshot) <= 10 and meta["num_fewshot"] <= len(fewshot)
     for group in (items, fewshot):
         ids = [it["id"] for it in group]
@@ -56,7 +57,10 @@ def test_suite_contract(suite: Path):
 
 
 def check_item(it: dict, kind: str, scorer: str | None = None) -> None:
-    if scorer == "ifeval":
+    if scorer == "code":  # a function's tests (HumanEval, MBPP) or stdin → stdout cases (LiveCodeBench)
+        assert {"id", "prompt"} <= set(it) and ("test" in it or "cases" in it), it["id"]
+        text = it["prompt"]
+    elif scorer == "ifeval":
         assert {"id", "prompt", "instruction_id_list", "kwargs"} <= set(it), it["id"]
         text = it["prompt"]
     elif kind == "multiple_choice":

@@ -13,6 +13,11 @@ level ``alpha`` (so an honest visitor is flagged with probability at most about 
   finished, less than it takes to read them.
 
 Flagged votes are kept, and exported with their flag, but left out of the ratings.
+
+Two further tests, for campaigns: :func:`flag_favourites` (a visitor's votes all lean towards one
+model, each only a mild upset, which the history test barely sees), and :func:`flag_subnets` (the tests
+on the pooled votes of each subnet: made-up visitors with one vote each escape every per-visitor test,
+but coming from few networks, they are judged together).
 """
 
 from __future__ import annotations
@@ -25,21 +30,27 @@ from typing import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["RULES_EN", "RULES_KO", "PromptFlood", "fisher", "flag_visitors", "normalise_prompt", "pair_history",
+__all__ = ["RULES_EN", "RULES_KO", "PromptFlood", "fisher", "flag_favourites", "flag_subnets", "flag_visitors",
+           "normalise_prompt",
+           "pair_history",
            "prompt_flood", "same_side_pvalue", "same_side_rate", "too_fast", "vote_pvalues"]
 
 RULES_EN = (
     "Votes are anonymous and one per battle; a vote counts only after both answers have finished. "
     "To keep the leaderboard honest, each visitor's votes are tested: against how other visitors judged "
-    "the same pair of models, for always choosing the same side, and for voting faster than the answers "
-    "can be read. Votes of a visitor flagged by these tests (each at a 0.1% level, over at least 10 votes) "
+    "the same pair of models, for always choosing the same side, for favouring one model far beyond what "
+    "everyone else's votes give it, and for voting faster than the answers can be read; the same tests run "
+    "on the pooled votes of each network (/24 or /48), so many made-up visitors from one place are caught "
+    "together. Votes of a visitor flagged by these tests (each at a 0.1% level, over at least 10 votes) "
     "are kept and published with their flag, but do not count in the ratings. Battles in which a model "
     "names itself or its maker are not counted either. Repeating the same prompt many times in a short "
     "while is refused.")
 RULES_KO = (
     "투표는 익명이며 대결마다 한 번만 할 수 있고, 두 답변이 모두 끝난 뒤에만 인정됩니다. "
     "순위표의 공정성을 위해 방문자마다 투표를 검정합니다: 같은 모델 쌍에 대한 다른 방문자들의 판정과 비교하고, "
-    "늘 같은 쪽만 고르는지, 답변을 읽을 수 없을 만큼 빨리 투표하는지 봅니다. 이 검정(각각 유의수준 0.1%, "
+    "늘 같은 쪽만 고르는지, 다른 방문자들보다 한 모델을 지나치게 편드는지, 답변을 읽을 수 없을 만큼 빨리 "
+    "투표하는지 봅니다. 같은 검정을 네트워크(/24 또는 /48)별로 모은 투표에도 적용해, 한곳에서 만든 여러 "
+    "방문자를 함께 찾아냅니다. 이 검정(각각 유의수준 0.1%, "
     "투표 10건 이상)에 걸린 방문자의 투표는 표시와 함께 보관·공개되지만 점수에는 반영되지 않습니다. "
     "모델이 자기 이름이나 개발사를 밝힌 대결도 반영되지 않습니다. 짧은 시간에 같은 질문을 여러 번 "
     "반복하면 거절됩니다.")
@@ -177,6 +188,95 @@ def flag_visitors(votes: Sequence[Mapping], *, alpha: float = 1e-3, min_votes: i
         if reasons:
             flags[visitors[k]] = reasons
     return flags
+
+
+def flag_favourites(votes: Sequence[Mapping], *, alpha: float = 1e-3, min_votes: int = 10) -> dict[Hashable, list[str]]:
+    """Visitor → reasons, for visitors whose votes favour one model far beyond what everyone else's give it.
+
+    For each visitor and model met in at least ``min_votes`` votes, the model's score (1 a win, ½ a tie
+    or both bad, 0 a loss) is summed against its expectation under the other visitors' outcomes on the
+    same pairs, and judged by Bernstein's inequality, which holds whatever the pairs (so it is
+    conservative), at ``alpha`` divided by the number of models. It catches a campaign for a middling
+    model that the history test misses: such votes are mild upsets one by one, but all lean one way.
+    """
+    if not votes:
+        return {}
+    visitors = list(dict.fromkeys(v["visitor"] for v in votes))
+    models = sorted({v["model_a"] for v in votes} | {v["model_b"] for v in votes})
+    vid, mid = {x: k for k, x in enumerate(visitors)}, {m: k for k, m in enumerate(models)}
+    pairs: dict[tuple[str, str], int] = {}
+    rows = []
+    for v in votes:
+        pair, o = _oriented(v)
+        rows.append((vid[v["visitor"]], pairs.setdefault(pair, len(pairs)), o, mid[pair[0]], mid[pair[1]]))
+    who, pair, o, first, second = (np.array(c, np.int64) for c in zip(*rows))
+    n_v, n_p, n_m = len(visitors), len(pairs), len(models)
+    everyone = np.bincount(pair * 3 + o, minlength=3 * n_p).reshape(n_p, 3)
+    own = np.zeros((len(votes), 3))
+    key = who * n_p + pair
+    for c in range(3):
+        counts = np.bincount(key[o == c], minlength=n_v * n_p)
+        own[:, c] = counts[key]
+    probs = everyone[pair] - own + 1.0
+    probs /= probs.sum(1, keepdims=True)
+    score = np.where(o == 0, 1.0, np.where(o == 1, 0.0, 0.5))  # the first model's score
+    mean = probs[:, 0] + probs[:, 2] / 2
+    var = probs[:, 0] + probs[:, 2] / 4 - mean ** 2
+    excess, spread, count = (np.zeros(n_v * n_m) for _ in range(3))
+    for model, sign in ((first, 1.0), (second, -1.0)):
+        at = who * n_m + model
+        excess += np.bincount(at, sign * (score - mean), n_v * n_m)
+        spread += np.bincount(at, var, n_v * n_m)
+        count += np.bincount(at, minlength=n_v * n_m)
+    up = np.maximum(excess, 0.0)
+    bound = np.where(up > 0, np.exp(-up ** 2 / (2 * (spread + up / 3) + 1e-300)), 1.0)
+    out: dict[Hashable, list[str]] = {}
+    for cell in np.flatnonzero((count >= min_votes) & (bound * n_m < alpha)):
+        k, m = divmod(int(cell), n_m)
+        out.setdefault(visitors[k], []).append(
+            f"favourite: {models[m]} scored {excess[cell]:+.1f} above expectation over {int(count[cell])} votes "
+            f"(p < {min(1.0, bound[cell] * n_m):.1e})")
+    return out
+
+
+def flag_subnets(votes: Sequence[Mapping], *, alpha: float = 1e-3, min_votes: int = 10,
+                 min_seconds: float = 3.0) -> dict[Hashable, list[str]]:
+    """Visitor → reasons, for the visitors of every subnet whose pooled votes the tests flag.
+
+    The tests are those of :func:`flag_visitors` and :func:`flag_favourites`. Each vote also carries
+    ``address``; the subnet is its /24 or /48 (:func:`dokja.arena.budgets.subnet`); a vote without one
+    counts in the others' history but belongs to no subnet. An honest subnet's pooled votes are as
+    honest as a visitor's, so it is flagged with about the same small probability however many share it.
+    """
+    pooled, members = [], defaultdict(set)
+    for v in votes:
+        net = _client_net(v.get("address")) or ("no subnet", v["visitor"])
+        pooled.append({**v, "visitor": net})
+        members[net].add(v["visitor"])
+    flags = flag_visitors(pooled, alpha=alpha, min_votes=min_votes, min_seconds=min_seconds)
+    for net, reasons in flag_favourites(pooled, alpha=alpha, min_votes=min_votes).items():
+        flags.setdefault(net, []).extend(reasons)
+    out: dict[Hashable, list[str]] = {}
+    for net, reasons in flags.items():
+        if isinstance(net, tuple):
+            continue
+        for visitor in members[net]:
+            out[visitor] = [f"subnet {net}: {r}" for r in reasons]
+    return out
+
+
+def _client_net(address: str | None) -> str | None:
+    """The subnet a vote's address pools into; none for no address, an unreadable one, or loopback (behind a
+    proxy not configured as trusted every visitor has the proxy's address, which says nothing of them)."""
+    import ipaddress
+
+    from .budgets import subnet
+
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return None
+    return None if ip.is_loopback or ip.is_unspecified else subnet(str(ip))
 
 
 def _seconds(vote: Mapping) -> float:

@@ -28,8 +28,8 @@ from .ratings import CONVENTIONS, TIES, arena_ridge_alpha, fit, ranks, sandwich
 from .style import COVARIATES, style_covariates, style_fit, style_intervals
 from .support import ABOVE, BELOW, EITHER, Support, parts, support
 
-__all__ = ["OUTCOMES", "INTERVALS", "PARTS", "VoteRecord", "Row", "Leaderboard", "compute_leaderboard",
-           "leaderboard_json"]
+__all__ = ["OUTCOMES", "INTERVALS", "PARTS", "VoteRecord", "Row", "Leaderboard", "FlagEffect", "compute_leaderboard",
+           "flag_effects", "leaderboard_json"]
 
 OUTCOMES = ("a", "b", "tie", "both_bad")
 INTERVALS = ("sandwich", "bootstrap")
@@ -407,3 +407,43 @@ def leaderboard_json(lb: Leaderboard) -> dict:
     out = dataclasses.asdict(lb)
     out["rows"] = [dataclasses.asdict(r) for r in lb.rows]
     return _json_safe(out)
+
+
+@dataclass(frozen=True)
+class FlagEffect:
+    """One model's rating from the counted votes and from every blind vote, flagged ones included.
+
+    Publishing both shows what the honesty tests changed; ``flagged`` counts the model's flagged votes.
+    A rating is nan where that view does not rate the model (no votes, or no finite rating).
+    """
+
+    model: str
+    counted: float
+    with_flagged: float
+    flagged: int
+
+    @property
+    def shift(self) -> float:
+        """How far the flagged votes would move the model: ``with_flagged − counted``."""
+        return self.with_flagged - self.counted
+
+
+def flag_effects(votes: Iterable[VoteRecord], **options) -> list[FlagEffect]:
+    """Each model's rating with and without the flagged votes, by :func:`compute_leaderboard` with ``options``.
+
+    Battles whose answers revealed a model stay out of both views: they were never blind.
+    """
+    votes = list(votes)
+    counted = _finite(compute_leaderboard(votes, **options))
+    everything = _finite(compute_leaderboard([dataclasses.replace(v, flagged=False) for v in votes], **options))
+    flagged = Counter()
+    for v in votes:
+        if v.flagged and not v.reveals_identity:
+            flagged[v.model_a] += 1
+            flagged[v.model_b] += 1
+    models = sorted(set(counted) | set(everything) | set(flagged))
+    return [FlagEffect(m, counted.get(m, math.nan), everything.get(m, math.nan), flagged[m]) for m in models]
+
+
+def _finite(lb: Leaderboard) -> dict[str, float]:
+    return {r.model: (r.rating if math.isfinite(r.rating) else math.nan) for r in lb.rows}

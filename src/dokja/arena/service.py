@@ -141,20 +141,23 @@ def vote_rows(session: Session) -> list[dict]:
                     Battle.model_a, Battle.model_b, Battle.prompt, Battle.probability, Battle.weight,
                     Battle.category, Battle.language, Battle.created_at, Battle.stage, a.c.text, b.c.text,
                     a.c.reveals_identity,
-                    b.c.reveals_identity, a.c.finished_at, b.c.finished_at)
+                    b.c.reveals_identity, a.c.finished_at, b.c.finished_at, Visitor.address)
              .join(Battle, Battle.id == Vote.battle_id)
+             .outerjoin(Visitor, Visitor.id == Vote.visitor_id)
              .join(a, and_(a.c.battle_id == Battle.id, a.c.side == "a"))
              .join(b, and_(b.c.battle_id == Battle.id, b.c.side == "b"))
              .order_by(Vote.id))
     out = []
     for (vote_id, visitor, outcome, created, flagged, key, model_a, model_b, prompt, probability, weight,
-         category, language, opened, stage, text_a, text_b, reveal_a, reveal_b, done_a, done_b) in session.execute(query):
+         category, language, opened, stage, text_a, text_b, reveal_a, reveal_b, done_a, done_b,
+         address) in session.execute(query):
         ready = max(done_a, done_b) if done_a and done_b else opened
         out.append({"vote": vote_id, "visitor": visitor, "battle": key, "model_a": model_a, "model_b": model_b,
                     "outcome": outcome, "prompt": prompt, "probability": probability, "weight": weight,
                     "category": category, "language": language, "stage": stage, "answer_a": text_a, "answer_b": text_b,
                     "reveals_identity": bool(reveal_a or reveal_b), "flagged": bool(flagged),
-                    "created": created, "seconds": max((created - ready).total_seconds(), 0.0)})
+                    "created": created, "seconds": max((created - ready).total_seconds(), 0.0),
+                    "address": address or ""})
     return out
 
 
@@ -175,11 +178,16 @@ def check_outcome(outcome: str) -> bool:
 
 
 def refresh_flags(session: Session, rows: list[dict] | None = None) -> int:
-    """Run the per-visitor honesty tests over every vote and store the flags; returns how many are flagged."""
-    from .honesty import flag_visitors
+    """Run the honesty tests over every vote (per visitor, for a favourite model, and on each subnet's pooled
+    votes) and store the flags; returns how many are flagged."""
+    from .honesty import flag_favourites, flag_subnets, flag_visitors
 
     rows = vote_rows(session) if rows is None else rows
-    flags = flag_visitors(rows) if rows else {}
+    flags: dict = {}
+    for found in (flag_visitors(rows), flag_favourites(rows), flag_subnets(rows)) if rows else ():
+        for visitor, reasons in found.items():
+            kept = flags.setdefault(visitor, [])
+            kept += [r for r in reasons if r not in kept]
     count = set_flags(session, flags)
     for row in rows:
         row["flagged"] = row["visitor"] in flags

@@ -1,4 +1,5 @@
-"""The arena's tables: visitors, battles, the two answers of each battle, and one vote per battle.
+"""The arena's tables: visitors, battles, the two answers of each battle, one vote per battle, and the counters
+every worker of the site shares (rate limits, floods).
 
 Models are named by their registry name, as votes are exported and recomputed by name.
 """
@@ -81,6 +82,17 @@ class Vote(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     battle: Mapped[Battle] = relationship(back_populates="vote")
+
+
+class Counter(Base):
+    """Events per key in the window its first event opened, until ``until`` (epoch seconds); shared by every
+    worker, so a limit hit on one holds on all, and after a restart. Closed windows are swept."""
+
+    __tablename__ = "arena_counter"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    until: Mapped[float] = mapped_column(Float, index=True)
 
 
 OUTCOMES = ("a", "b", "tie", "both_bad")

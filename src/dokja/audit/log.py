@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..store.schema import AuditEntry
@@ -46,10 +46,18 @@ def entry_leaf(kind: str, subject: str, payload: dict) -> bytes:
     return leaf_hash(canonical_json({"kind": kind, "subject": subject, "payload": payload}))
 
 
+def _in_order(conn) -> None:
+    """PostgreSQL hands out ids before commit, so two appenders could commit out of id order and a reader see a
+    gap filled later; a transaction-scoped lock makes appends commit in id order (SQLite has one writer)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7390011)"))
+
+
 def append(session: Session, kind: str, subject: str, payload: dict) -> AuditEntry:
     """Add one entry in the caller's transaction, so the event and its record commit or fail together."""
     if kind not in KINDS:
         raise ValueError(f"unknown audit kind {kind!r}")
+    _in_order(session.connection())
     row = AuditEntry(kind=kind, subject=subject[:300], payload=payload,
                      leaf_hash=entry_leaf(kind, subject[:300], payload).hex())
     session.add(row)
@@ -61,6 +69,7 @@ def append_core(conn, kind: str, subject: str, payload: dict) -> None:
     """`append` for a Core connection (the arena's ballot box commits votes without the ORM)."""
     from sqlalchemy import insert
 
+    _in_order(conn)
     conn.execute(insert(AuditEntry), [{"kind": kind, "subject": subject, "payload": payload,
                                        "leaf_hash": entry_leaf(kind, subject, payload).hex()}])
 

@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,7 +25,8 @@ def read_bundle(path: Path) -> dict[str, bytes]:
             return {n: z.read(n) for n in z.namelist()}
     except FileNotFoundError:
         raise BundleError(f"{path}: file not found") from None
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError, NotImplementedError, ValueError) as exc:
+        # a damaged or hostile zip: bad headers, an "encrypted" flag, an unknown compression method
         raise BundleError(f"{path}: not a results bundle ({exc})") from None
 
 

@@ -14,9 +14,12 @@ from .. import __version__
 from ..accounts import AccountError
 from ..arena.errors import ArenaError
 from ..audit.keys import KeyError_
+from ..cluster.errors import ClusterError
 from ..bundle.build import BundleError
 from ..grievance.errors import GrievanceError
 from ..harness import SuiteError, bundled_suites, load_suite
+from ..harness.sampling import SamplingError
+from ..harness.sandbox import SandboxError
 from ..models import ModelError
 from ..panel.errors import PanelError
 from ..programme import Programme, ProgrammeError, load_programme
@@ -72,7 +75,7 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_print_vers
     hf_logging.set_verbosity_error()
 USER_ERRORS = (ProgrammeError, RegistryError, ModelError, SuiteError, StageError, ArenaError, CheckpointError,
                StoreError, KeyError_, BundleError, PanelError, AccountError, GrievanceError, RepechageError,
-               ResourcesError)
+               ResourcesError, ClusterError, SandboxError, SamplingError)
 
 Db = Annotated[Optional[str], typer.Option("--db", envvar="DOKJA_DB",
                                            help="SQLAlchemy URL or SQLite file [default: .dokja/dokja.db]")]
@@ -103,6 +106,8 @@ def guarded(fn):
             fail(exc)
         except ValidationError as exc:
             fail(validation_line(exc))
+        except UnicodeDecodeError as exc:
+            fail(f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at position {exc.start})")
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             fail(f"{where}{exc.strerror or exc}")
@@ -245,9 +250,22 @@ def suite_import(path: Annotated[Path, typer.Argument(help="local JSONL, JSON, C
 @app.command("eval")
 @guarded
 def eval_(stage: StageOpt = None, model: Annotated[Optional[str], typer.Option(help="only this model")] = None,
+          ray_address: Annotated[Optional[str], typer.Option(
+              "--ray", metavar="ADDRESS", help="evaluate on a Ray cluster (`auto`: the one on this machine, "
+                                               "or a new local one)")] = None,
+          gpus: Annotated[list[str], typer.Option(metavar="MODEL=N", help="with --ray: GPUs per replica of "
+                                                  "MODEL (0: CPUs) instead of sizing it from its weights")] = [],
+          replicas: Annotated[int, typer.Option(min=1, help="with --ray: replicas per model")] = 1,
+          gpu_memory: Annotated[float, typer.Option(help="with --ray: GiB per GPU, for sizing")] = 80.0,
+          gpu_resource: Annotated[str, typer.Option(help="with --ray: the Ray resource GPUs are counted in")] = "GPU",
+          endpoint_limit: Annotated[list[str], typer.Option(metavar="URL=N", help="with --ray: requests an "
+                                                            "endpoint takes at a time, across replicas")] = [],
+          unsafe_code: Annotated[bool, typer.Option(
+              "--unsafe-code", help="run code suites' programs without a sandbox where none works (bubblewrap "
+                                    "or unshare); only on a machine you can throw away")] = False,
           db_url: Db = None, cache: Cache = Path(".dokja")) -> None:
     """Evaluate the stage's models on its suites; an interrupted evaluation resumes where it stopped."""
-    from ..harness.campaign import evaluate_models, stage_models
+    from ..harness.campaign import evaluate_models, stage_models, stage_work
     from ..registry import stage_row
 
     sessions = open_store(db_url, create=False)
@@ -258,8 +276,17 @@ def eval_(stage: StageOpt = None, model: Annotated[Optional[str], typer.Option(h
         raise RegistryError(f"model {model!r} is not part of this stage")
     before = _results(sessions)
     try:
-        outcomes = evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console,
-                                   only_model=model)
+        if ray_address:
+            from ..cluster import ClusterSettings, evaluate_on_cluster, parse_counts
+
+            settings = ClusterSettings(address=ray_address, gpus=parse_counts(gpus, "--gpus"), replicas=replicas,
+                                       gpu_memory_gib=gpu_memory, gpu_resource=gpu_resource,
+                                       endpoint_limits=parse_counts(endpoint_limit, "--endpoint-limit"))
+            outcomes = evaluate_on_cluster(sessions, stage_work(models, spec.suites.all, spec, model), settings,
+                                           cache_dir=cache, console=console)
+        else:
+            outcomes = evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console,
+                                       only_model=model, unsafe_code=unsafe_code)
     except KeyboardInterrupt:
         kept = _results(sessions) - before
         err.print(f"[yellow]interrupted:[/] {kept} newly finished item(s) kept in the store; run the same "
@@ -321,7 +348,8 @@ def print_decision(decision) -> None:
     odds = decision.robustness
     if odds is not None:
         cut = f"; at the cut, {odds.cut.text}" if odds.cut and odds.cut not in odds.close_calls else ""
-        console.print(f"  how sure: {odds.rounds} resamples (seed {odds.seed}) of items and votes{cut}",
+        console.print(f"  how sure: {odds.rounds} resamples (seed {odds.seed}) of items, votes and "
+                      f"reviewers{cut}",
                       highlight=False)
         from ..stage.robustness import unsure
 

@@ -34,6 +34,40 @@ def pin_threads(torch_threads: int) -> None:
     torch.set_num_threads(max(1, torch_threads))
 
 
+SERVE_OPTIONS = "DOKJA_SERVE_OPTIONS"  # how `serve --workers N` hands its options to each worker process
+
+
+def build_site(options: dict):
+    """The site one process serves, from `serve`'s options (plain JSON values, so workers can get them too)."""
+    from ..arena.web import Limits
+    from ..site import create_site
+
+    pin_threads(options["torch_threads"])
+    bundles = options["bundles"]
+    return create_site(options["db_url"], bundles=Path(bundles) if bundles else None, cache=Path(options["cache"]),
+                       max_new_tokens=options["max_new_tokens"], limits=Limits(**options["limits"]),
+                       seed=options["seed"], trusted_proxies=tuple(options["trusted_proxies"]),
+                       redis_url=options["redis_url"])
+
+
+def worker_site():
+    """Each worker's site under `dokja serve --workers N` (a uvicorn app factory)."""
+    return build_site(json.loads(os.environ[SERVE_OPTIONS]))
+
+
+def prepare_store(db_url: Optional[str], cache: Path, redis_url: Optional[str]) -> None:
+    """Migrate the store and make its secret once, before the workers start, so they never race to do either;
+    an unreachable Redis is one line here rather than one per worker."""
+    from ..arena.web.guard import load_secret, secret_path
+    from ..arena.web.shared import open_counters
+    from ..store import open_store
+
+    engine = open_store(db_url).kw["bind"]
+    load_secret(secret_path(engine.url, cache))
+    open_counters(engine, redis_url)
+    engine.dispose()
+
+
 @app.command("serve")
 @guarded
 def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -51,22 +85,35 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
                                       "are believed; repeat for several (default: none)")] = None,
           bundles: Annotated[Optional[Path], typer.Option(help="folder of signed bundles (STAGE.zip, as `dokja "
                                                                 "bundle` writes them) offered with each published "
-                                                                "result")] = None) -> None:
+                                                                "result")] = None,
+          workers: Annotated[int, typer.Option(min=1, help="worker processes; rate limits, floods and visitors "
+                                                           "are counted in the store (or Redis) they share")] = 1,
+          redis: Annotated[Optional[str], typer.Option(help="redis://HOST:PORT/DB for the shared counters "
+                                                            "(default: the store)")] = None) -> None:
     """Serve the site: the public arena, the published results, and the office's, reviewers' and teams' pages."""
+    import dataclasses
+
     import uvicorn
 
     from ..arena.web import Limits
-    from ..site import create_site
 
-    pin_threads(torch_threads)
     limits = Limits(prompts_per_visitor=prompts_per_minute, prompts_per_address=per_address,
                     votes_per_visitor=votes_per_minute, votes_per_address=10 * per_address)
-    site = create_site(db_url, bundles=bundles, cache=cache, max_new_tokens=max_new_tokens, limits=limits, seed=seed,
-                       trusted_proxies=tuple(trusted_proxy or ()))
+    options = {"db_url": db_url, "bundles": str(bundles) if bundles else None, "cache": str(cache),
+               "max_new_tokens": max_new_tokens, "torch_threads": torch_threads, "limits": dataclasses.asdict(limits),
+               "seed": seed, "trusted_proxies": list(trusted_proxy or ()), "redis_url": redis}
+    run = {"host": host, "port": port, "log_level": "warning", "access_log": False, "proxy_headers": False}
+    if workers == 1:
+        site = build_site(options)
+    else:
+        prepare_store(db_url, cache, redis)
+        os.environ[SERVE_OPTIONS] = json.dumps(options)
     console.print(f"[green]✓[/] arena at http://{host}:{port}/ (leaderboard: /leaderboard, results: /results, "
-                  "sign in: /login)")
-    uvicorn.run(site, host=host, port=port, log_level="warning", access_log=False,
-                proxy_headers=False)
+                  f"sign in: /login){f'; {workers} workers' if workers > 1 else ''}")
+    if workers == 1:
+        uvicorn.run(site, **run)
+    else:
+        uvicorn.run("dokja.cli.arena:worker_site", factory=True, workers=workers, **run)
 
 
 @arena_app.command("leaderboard")

@@ -166,7 +166,8 @@ def run_repechage(sessions, stage: str, decision, console: Console) -> str | Non
     _, on_points = eliminated(decision)
     panel = ["jang", "ryu", "seo", "weber", "tanaka"]
     with sessions.begin() as session:
-        call = session.scalar(select(RepechageCall.id).where(RepechageCall.decision_id == decision_id(session, stage)))
+        call = session.scalar(select(RepechageCall.id).join(db.Stage, db.Stage.id == RepechageCall.stage_id)
+                              .where(db.Stage.key == stage))
         if call is None:
             call = open_call(session, stage, at("2026-01-12T00:00").date(), at("2026-01-30T00:00").date(),
                              "A from-scratch model with its pre-training loss log and global benchmark results; at "

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..harness.campaign import evaluate_models, progress_bar, stage_models
 from ..models import materialise_gguf, resolve
 from ..programme import Programme, load_programme
-from ..registry import import_programme, stage_row
+from ..registry import import_programme, programme_row, stage_row
 from ..report import write_stage_report
 from ..stage import OfficeFiles, decide_stage
 from ..store import open_store
@@ -97,7 +97,16 @@ def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Consol
     workdir.mkdir(parents=True, exist_ok=True)
     sessions = open_store(workdir / "dokja.db")
     stage = evaluate_stage(sessions, spec, cache, console)
-    number, decision = decide(sessions, stage, workdir, cache, console)
+    standing = panel_and_standing(sessions, stage, workdir, cache, console)
+    if standing is None and decided_before(sessions, stage):
+        console.print("[yellow]the store's decision was made by another version of Dokja (or from other inputs) "
+                      "and the office has acted on it; the demo starts its store over[/]")
+        shutil.rmtree(workdir)
+        workdir.mkdir(parents=True)
+        sessions = open_store(workdir / "dokja.db")
+        stage = evaluate_stage(sessions, spec, cache, console)
+        standing = panel_and_standing(sessions, stage, workdir, cache, console)
+    number, decision = decide(sessions, stage, standing, cache, console)
     office = run_office(sessions, stage, decision, console)
     public = office_key(workdir / "office.key")
     report = write_stage_report({**decision.model_dump(mode="json"), "signing_key": public},
@@ -125,22 +134,35 @@ def evaluate_stage(sessions, spec: Programme, cache: Path, console: Console) -> 
     return stage
 
 
-def decide(sessions, stage: str, workdir: Path, cache: Path, console: Console):
-    """The panel, then the decision; a decision whose inputs have not changed stands as it is."""
-    from ..cli.app import print_decision
+FILES = OfficeFiles(findings=DATA / "findings.csv", votes=DATA / "votes.csv")
+
+
+def panel_and_standing(sessions, stage: str, workdir: Path, cache: Path, console: Console):
+    """The expert panel, then the stage's decision if it stands (same inputs, same outcome), else None."""
     from ..stage import standing_decision
     from .office import run_panel
 
     console.print("4/8 the expert panel: conflicts checked, reviewers drawn, score sheets imported")
     run_panel(sessions, stage, workdir, console)
+    return standing_decision(sessions, stage, FILES, cache=cache)
+
+
+def decided_before(sessions, stage: str) -> bool:
+    with sessions.begin() as session:
+        srow = stage_row(session, programme_row(session), stage)
+        return session.scalar(select(db.Decision.id).where(db.Decision.stage_id == srow.id)) is not None
+
+
+def decide(sessions, stage: str, standing, cache: Path, console: Console):
+    """The decision: a recorded one that stands is kept as it is; otherwise the stage is decided."""
+    from ..cli.app import print_decision
+
     console.print("5/8 deciding the stage (expert points from the panel, user points from the arena votes)")
-    files = OfficeFiles(findings=DATA / "findings.csv", votes=DATA / "votes.csv")
-    standing = standing_decision(sessions, stage, files, cache=cache)
     if standing is not None:
         console.print(f"  decision {standing[0]} stands: its inputs have not changed")
         number, decision = standing
     else:
-        number, decision = decide_stage(sessions, stage, files, reason="the demo decided again", cache=cache,
+        number, decision = decide_stage(sessions, stage, FILES, reason="the demo decided again", cache=cache,
                                         version=__import__("dokja").__version__, decided_at="2025-12-30T09:00:00Z")
     print_decision(decision)
     return number, decision

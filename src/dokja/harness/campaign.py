@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from ..programme import Programme
 from ..registry import verify_checkpoint
 from ..store import schema as db
 from .runner import evaluate
-from .suite import load_suite
+from .suite import Suite, load_suite
 
 
 def stage_models(session: Session, programme: db.Programme, stage: db.Stage) -> list[db.Model]:
@@ -29,27 +30,54 @@ def progress_bar(console=None) -> Progress:
                     TimeRemainingColumn(), console=console, transient=False)
 
 
-def evaluate_models(sessions: sessionmaker[Session], models: list[db.Model], suite_keys: list[str],
-                    spec: Programme, *, cache_dir: Path, console=None, only_model: str | None = None) -> list[dict]:
-    """Run each model on each suite; finished items are skipped, so calling this again resumes."""
+@dataclass(frozen=True)
+class Work:
+    """One model on one suite under the programme's run settings: the unit `dokja eval` runs, on one machine
+    or on a cluster, so both make the same run."""
+
+    model: db.Model
+    suite: Suite
+    limit: int | None
+    num_fewshot: int | None
+
+    @property
+    def n_items(self) -> int:
+        return min(self.limit, len(self.suite.items)) if self.limit else len(self.suite.items)
+
+
+def stage_work(models: list[db.Model], suite_keys: list[str], spec: Programme,
+               only_model: str | None = None) -> list[Work]:
     suites = [load_suite(k) for k in suite_keys]
-    limit = spec.suites.limit
-    judges = {s.id: cache(partial(open_backend, s.meta["judge"]["model"], name=f"judge:{s.id}", chat=True,
-                                  cache=cache_dir)) for s in suites if s.meta.get("scorer") == "rubric"}
+    return [Work(model, suite, spec.suites.limit, spec.suites.num_fewshot.get(suite.id))
+            for model in models if not only_model or model.name == only_model for suite in suites]
+
+
+def outcome_row(model: str, suite: str, computed: int, resumed: int, summary: dict) -> dict:
+    return {"model": model, "suite": suite, "computed": computed, "resumed": resumed, "summary": summary}
+
+
+def evaluate_models(sessions: sessionmaker[Session], models: list[db.Model], suite_keys: list[str],
+                    spec: Programme, *, cache_dir: Path, console=None, only_model: str | None = None,
+                    unsafe_code: bool = False) -> list[dict]:
+    """Run each model on each suite; finished items are skipped, so calling this again resumes. Code runs in
+    the sandbox; `unsafe_code` lets it run without one where none works."""
+    work = stage_work(models, suite_keys, spec, only_model)
+    judges = {w.suite.id: cache(partial(open_backend, w.suite.meta["judge"]["model"], name=f"judge:{w.suite.id}",
+                                        chat=True, cache=cache_dir))
+              for w in work if w.suite.meta.get("scorer") == "rubric"}
+    backends: dict[int, object] = {}
     outcomes = []
     with progress_bar(console) as bar:
-        for model in models:
-            if only_model and model.name != only_model:
-                continue
-            verify_checkpoint(model, cache_dir)
-            backend = cache(partial(open_backend, model.location, name=model.name, chat=model.chat, cache=cache_dir))
-            for suite in suites:
-                judge = judges.get(suite.id)
-                n = min(limit, len(suite.items)) if limit else len(suite.items)
-                task = bar.add_task(f"{model.name[:28]:<28} {suite.id:<18}", total=n)
-                outcome = evaluate(sessions, model, suite, backend, limit=limit,
-                                   num_fewshot=spec.suites.num_fewshot.get(suite.id),
-                                   on_items=lambda k, task=task: bar.advance(task, k), judge=judge)
-                outcomes.append({"model": model.name, "suite": suite.id, "computed": outcome.computed,
-                                 "resumed": outcome.done_before, "summary": outcome.summary})
+        for w in work:
+            model = w.model
+            if model.id not in backends:
+                verify_checkpoint(model, cache_dir)
+                backends[model.id] = cache(partial(open_backend, model.location, name=model.name, chat=model.chat,
+                                                   cache=cache_dir))
+            task = bar.add_task(f"{model.name[:28]:<28} {w.suite.id:<18}", total=w.n_items)
+            outcome = evaluate(sessions, model, w.suite, backends[model.id], limit=w.limit,
+                               num_fewshot=w.num_fewshot, on_items=lambda k, task=task: bar.advance(task, k),
+                               judge=judges.get(w.suite.id), unsafe_code=unsafe_code)
+            outcomes.append(outcome_row(model.name, w.suite.id, outcome.computed, outcome.done_before,
+                                        outcome.summary))
     return outcomes

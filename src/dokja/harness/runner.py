@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 import json
 from dataclasses import dataclass
 from typing import Callable
@@ -14,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..audit.log import append, canonical_json
 from ..models.base import Backend, Failed
 from ..store import schema as db
-from . import prompts, reasoning, scoring, stats
+from . import code, prompts, reasoning, scoring, stats
 from .judge import Rubric, grade
+from .sampling import Sampling, SamplingError, reduce, sampling_of
+from .sandbox import Sandbox, find_sandbox
 from .suite import Suite, SuiteError
 
 HARNESS_VERSION = 1
@@ -61,28 +64,43 @@ LOGLIKELIHOOD, GENERATION = "loglikelihood", "generation"
 Scored = tuple[dict, dict]  # (metrics, detail); a failed item has no metrics and says why in detail["failed"]
 
 
-def run_config(suite: Suite, limit: int | None, num_fewshot: int) -> dict:
+def run_config(suite: Suite, limit: int | None, num_fewshot: int, samples: Sampling | None = None) -> dict:
     """What decides the results; scorer settings only appear when they differ from the default, so runs
     recorded before they existed keep their identity."""
-    return config_of(suite.sha256, suite.meta, limit, num_fewshot)
+    return config_of(suite.sha256, suite.meta, limit, num_fewshot, samples)
 
 
-def config_of(suite_sha256: str, meta: dict, limit: int | None, num_fewshot: int) -> dict:
+def sampling_for(meta: dict, samples: Sampling | None = None) -> Sampling:
+    """The programme's sampling settings where it gives them, else the suite's `samples`."""
+    if samples is not None:
+        return samples
+    try:
+        return sampling_of(meta.get("samples"), f"suite {meta.get('id', '')}: samples")
+    except SamplingError as exc:
+        raise SuiteError(str(exc)) from None
+
+
+def config_of(suite_sha256: str, meta: dict, limit: int | None, num_fewshot: int,
+              samples: Sampling | None = None) -> dict:
     config = {"suite_sha256": suite_sha256, "limit": limit, "num_fewshot": num_fewshot, "harness": HARNESS_VERSION}
     scorer = meta.get("scorer")
     if scorer not in (None, "loglikelihood", "exact_match", "numeric"):
         config["scorer"] = scorer
-    for key in ("regex", "judge", "description"):
+    for key in ("regex", "judge", "description", "code"):
         if meta.get(key):
             config[key] = meta[key]
+    sampling = sampling_for(meta, samples)
+    if not sampling.default:  # so a 1-sample run never stands in for a 10-sample one
+        config["samples"] = sampling.config()
     return config
 
 
-def run_settings(suite_sha256: str, meta: dict, limit: int | None, num_fewshot: int | None) -> tuple[dict, str]:
+def run_settings(suite_sha256: str, meta: dict, limit: int | None, num_fewshot: int | None,
+                 samples: Sampling | None = None) -> tuple[dict, str]:
     """A run's configuration and its hash under the programme's settings: the one rule that says which run
     is the stage's (the evaluation makes it; the decision looks it up)."""
     k = meta.get("num_fewshot", 0) if num_fewshot is None else num_fewshot
-    config = config_of(suite_sha256, meta, limit, k)
+    config = config_of(suite_sha256, meta, limit, k, samples)
     return config, hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
@@ -127,42 +145,67 @@ def _letter_chunk(suite: Suite, items: list[dict], backend: Backend, k: int) -> 
     return out
 
 
-def _generation_chunk(suite: Suite, items: list[dict], backend: Backend, k: int,
-                      judge: Backend | None) -> list[Scored]:
-    """Every scorer sees only the answer; the thinking before it, and the request's tokens and latency where
-    the backend measured them, are kept in the detail (`reasoning.item_measures`)."""
-
+def _generate(backend: Backend, suite: Suite, texts: list[str], items: list[dict], sampling: Sampling) -> list[list]:
+    """Each item's samples: one greedy answer, or n drawn with the item's and sample's own seeds."""
     gen = suite.meta.get("generate", {})
-    texts = backend.generate([prompts.generation_prompt(suite, item, k) for item in items],
-                             max_new_tokens=gen.get("max_new_tokens", 32), stop=gen.get("stop", ["\n"]))
+    options = dict(max_new_tokens=gen.get("max_new_tokens", 32), stop=gen.get("stop", ["\n"]))
+    if sampling.default:
+        return [[t] for t in backend.generate(texts, **options)]
+    if "seeds" not in inspect.signature(backend.generate).parameters:
+        raise SuiteError(f"suite {suite.id}: {getattr(backend, 'name', 'the model')} cannot draw seeded samples "
+                         f"(temperature {sampling.temperature}, {sampling.n} samples)")
+    seeds = [seed for item in items for seed in sampling.seeds(item["id"])]
+    flat = backend.generate([t for t in texts for _ in range(sampling.n)], **options,
+                            temperature=sampling.temperature, seeds=seeds)
+    return [flat[i:i + sampling.n] for i in range(0, len(flat), sampling.n)]
+
+
+def _score_text(suite: Suite, item: dict, generated, scorer: str, sandbox: Sandbox | None) -> tuple[Scored, dict]:
+    """One answer scored; the thinking before it, and the request's tokens and latency, kept beside it."""
+    if isinstance(generated, Failed):
+        return _failed(GENERATION, generated.reason), {}
+    thinking, text = reasoning.split_thinking(generated)
+    text = str(text)
+    extra = reasoning.item_measures(generated, thinking)
+    if scorer == "code":
+        metrics, detail = code.score(sandbox, item, text, suite.meta)
+        return (metrics, {**detail, "method": GENERATION, **extra}), extra
+    if scorer == "regex":
+        metrics, found = scoring.regex_generation(text, str(item["answer"]), suite.meta["regex"])
+        return (metrics, {"output": text, "extracted": found, "method": GENERATION, **extra}), extra
+    if scorer == "math":  # competition maths; imported here, as it brings in sympy
+        from .mathanswer import score as math_score
+
+        metrics, found = math_score(text, str(item["answer"]))
+        return (metrics, {"output": text, "extracted": found, "method": GENERATION, **extra}), extra
+    if scorer == "ifeval":
+        from .ifeval import score as ifeval_score
+
+        metrics, verdicts = ifeval_score(item, text)
+        return (metrics, {"output": text, "method": GENERATION, **verdicts, **extra}), extra
+    detail = {"output": text, "extracted": scoring.extract_number(text), "method": GENERATION, **extra}
+    return (scoring.generation(text, str(item["answer"])), detail), extra
+
+
+def _generation_chunk(suite: Suite, items: list[dict], backend: Backend, k: int, judge: Backend | None = None, *,
+                      sampling: Sampling | None = None, sandbox: Sandbox | None = None) -> list[Scored]:
+    """Every scorer sees only the answer (`_score_text`); n samples of an item are reduced to one record whose
+    detail keeps every sample (`sampling.reduce`). Code runs in `sandbox`, else the first that works here."""
+    sampling = sampling or sampling_for(suite.meta)
     scorer = suite.meta.get("scorer", "exact_match")
+    if scorer == "code" and sandbox is None:
+        sandbox = find_sandbox()
+    texts = _generate(backend, suite, [prompts.generation_prompt(suite, item, k) for item in items], items, sampling)
     out: list[Scored] = []
     kept: list[dict] = []
-    for item, generated in zip(items, texts):
-        if isinstance(generated, Failed):
-            out.append(_failed(GENERATION, generated.reason))
-            kept.append({})
-            continue
-        thinking, text = reasoning.split_thinking(generated)
-        text = str(text)
-        extra = reasoning.item_measures(generated, thinking)
-        kept.append(extra)
-        if scorer == "regex":
-            metrics, found = scoring.regex_generation(text, str(item["answer"]), suite.meta["regex"])
-            out.append((metrics, {"output": text, "extracted": found, "method": GENERATION, **extra}))
-        elif scorer == "math":  # competition maths; imported here, as it brings in sympy
-            from .mathanswer import score as math_score
-
-            metrics, found = math_score(text, str(item["answer"]))
-            out.append((metrics, {"output": text, "extracted": found, "method": GENERATION, **extra}))
-        elif scorer == "ifeval":
-            from .ifeval import score as ifeval_score
-
-            metrics, verdicts = ifeval_score(item, text)
-            out.append((metrics, {"output": text, "method": GENERATION, **verdicts, **extra}))
+    for item, samples in zip(items, texts):
+        scored = [_score_text(suite, item, generated, scorer, sandbox) for generated in samples]
+        if sampling.default:
+            out.append(scored[0][0])
+            kept.append(scored[0][1])
         else:
-            detail = {"output": text, "extracted": scoring.extract_number(text), "method": GENERATION, **extra}
-            out.append((scoring.generation(text, str(item["answer"])), detail))
+            out.append(reduce([s for s, _ in scored], sampling, suite.metric, sampling.seeds(item["id"])))
+            kept.append({})
     if scorer == "rubric":
         out = [(metrics, {**detail, **extra}) for (metrics, detail), extra in
                zip(_rubric(suite, items, out, judge), kept)]
@@ -195,7 +238,8 @@ def _mode(suite: Suite, backend: Backend) -> str:
 
 
 def _score_chunk(suite: Suite, items: list[dict], backend: Backend, k: int, mode: str,
-                 judge: Backend | None = None) -> tuple[str, list[Scored]]:
+                 judge: Backend | None = None, *, sampling: Sampling | None = None,
+                 sandbox: Sandbox | None = None) -> tuple[str, list[Scored]]:
     if mode == LOGLIKELIHOOD:
         try:
             return mode, _loglikelihood_chunk(suite, items, backend, k)
@@ -203,7 +247,7 @@ def _score_chunk(suite: Suite, items: list[dict], backend: Backend, k: int, mode
             mode = "letter"
     if mode == "letter":
         return mode, _letter_chunk(suite, items, backend, k)
-    return mode, _generation_chunk(suite, items, backend, k, judge)
+    return mode, _generation_chunk(suite, items, backend, k, judge, sampling=sampling, sandbox=sandbox)
 
 
 def _usage(backend: Backend) -> dict[str, float]:
@@ -226,14 +270,19 @@ def _add_usage(run: db.Run, before: dict, after: dict) -> None:
 def evaluate(sessions: sessionmaker[Session], model: db.Model, suite: Suite, backend: Callable[[], Backend], *,
              limit: int | None = None, num_fewshot: int | None = None,
              on_items: Callable[[int], None] | None = None,
-             judge: Callable[[], Backend] | None = None) -> RunOutcome:
+             judge: Callable[[], Backend] | None = None, samples: Sampling | None = None,
+             unsafe_code: bool = False) -> RunOutcome:
     """Evaluate `model` on `suite`; `backend` is called only if some item still needs computing.
 
     An item the backend reports as `Failed` is kept with its reason, left out of the scores, and tried
-    again by the next call; the run itself always finishes."""
+    again by the next call; the run itself always finishes. `samples` (else the suite's own) draws n answers
+    per item; a code suite's programs run in the sandbox, or, with `unsafe_code`, without one if none works."""
     if suite.meta.get("scorer") == "rubric" and judge is None:
         raise SuiteError(f"suite {suite.id}: the rubric scorer needs a judge model (judge.model)")
-    config, config_hash = run_settings(suite.sha256, suite.meta, limit, num_fewshot)
+    sampling = sampling_for(suite.meta, samples)
+    if not sampling.default and (suite.kind != "generate" or suite.meta.get("scorer") == "rubric"):
+        raise SuiteError(f"suite {suite.id}: samples are drawn only for generation suites not graded by a judge")
+    config, config_hash = run_settings(suite.sha256, suite.meta, limit, num_fewshot, samples)
     k = config["num_fewshot"]
     chosen = suite.items[:limit] if limit else suite.items
     with sessions.begin() as session:
@@ -258,13 +307,18 @@ def evaluate(sessions: sessionmaker[Session], model: db.Model, suite: Suite, bac
     if on_items and len(chosen) - len(todo):
         on_items(len(chosen) - len(todo))
     if todo:
+        sandbox = find_sandbox(unsafe=unsafe_code) if suite.meta.get("scorer") == "code" else None
         model_backend = backend()
         judge_backend = judge() if judge is not None and suite.meta.get("scorer") == "rubric" else None
         before, mode = _usage(model_backend), _mode(suite, model_backend)
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start:start + CHUNK]
-            mode, scored = _score_chunk(suite, chunk, model_backend, k, mode, judge_backend)
+            mode, scored = _score_chunk(suite, chunk, model_backend, k, mode, judge_backend, sampling=sampling,
+                                        sandbox=sandbox)
             with sessions.begin() as session:
+                if sandbox is not None:  # which tool ran the programs: a run's setting, not its identity
+                    run = session.get(db.Run, run_id)
+                    run.config = {**run.config, "sandbox": sandbox.tool}
                 for item, (metrics, detail) in zip(chunk, scored):
                     item_id = item_ids[item["id"]]
                     if item_id in failed:
@@ -312,3 +366,7 @@ def summarise(session: Session, run_id: int) -> dict:
     if run is not None and run.config.get("usage"):
         out["usage"] = dict(run.config["usage"])
     return out
+
+
+# The unit of work a distributed evaluation hands its replicas (dokja.cluster), under public names.
+score_chunk, scoring_mode, backend_usage = _score_chunk, _mode, _usage

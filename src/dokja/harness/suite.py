@@ -104,6 +104,28 @@ def _check(suite: Suite, path: Path) -> None:
             check_instructions(suite.items)
         except SuiteError as exc:
             raise SuiteError(f"{path}: {exc}") from None
+    check_code_and_samples(suite, path)
+
+
+def check_code_and_samples(suite: Suite, path: Path) -> None:
+    """A code suite's items carry tests and its limits are known ones; `samples` can be drawn."""
+    from .sampling import SamplingError, sampling_of
+
+    try:
+        sampling_of(suite.meta.get("samples"))
+    except SamplingError as exc:
+        raise SuiteError(f"{path}: {exc}") from None
+    if suite.meta.get("scorer") != "code":
+        return
+    from .code import check_code_items, limits_of
+
+    try:
+        check_code_items(suite.items)
+        limits_of(suite.meta)
+    except TypeError as exc:
+        raise SuiteError(f"{path}: code.limits: {exc}") from None
+    except ValueError as exc:
+        raise SuiteError(f"{path}: {exc}") from None
 
 
 SUITE_FILES = (".yaml", ".yml", ".toml")

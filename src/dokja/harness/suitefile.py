@@ -21,16 +21,17 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .datasource import SourceError, is_saved_dataset, read_rows
 from .judge import Rubric
-from .suite import Suite, SuiteError, check_items
+from .suite import Suite, SuiteError, check_code_and_samples, check_items
 
 SUFFIXES = (".yaml", ".yml", ".toml")
 KINDS = ("multiple_choice", "generate")
 SCORERS = {"multiple_choice": ("loglikelihood", "letter"),
-           "generate": ("exact_match", "numeric", "regex", "rubric", "math", "ifeval")}
+           "generate": ("exact_match", "numeric", "regex", "rubric", "math", "ifeval", "code")}
 METRICS = {"multiple_choice": ("acc", "acc_norm", "acc_bytes"),
            "generate": ("exact_match", "numeric", "rubric", "math", "prompt_strict", "prompt_loose", "inst_strict",
-                        "inst_loose")}
-_RESERVED = ("data", "template", "choices", "target", "generator", "fewshot")
+                        "inst_loose", "pass@1")}
+_RESERVED = ("data", "template", "choices", "target", "generator", "fewshot", "fields")
+_ITEM_KEYS = ("id", "prompt", "answer", "context", "choices")
 
 
 def _regex_replace(value: str, pattern: str, repl: str = "", count: int = 0) -> str:
@@ -175,6 +176,8 @@ def render_items(rows: list[dict], spec: dict, kind: str, fields: _Fields, prefi
             if isinstance(target, list):
                 target = target[0] if target else ""
             items.append({"id": item_id, "prompt": text, "answer": str(target)})
+        for name, value in (spec.get("fields") or {}).items():  # e.g. a code item's tests
+            items[-1][name] = _value(value, row, fields, f"fields.{name}", n)
     return items
 
 
@@ -249,6 +252,10 @@ def build_suite(spec: dict, path: Path, names: dict[str, str] | None = None, *, 
         items = render_items(rows, spec, kind, fields)
         shot_rows = _source_rows(data, "fewshot", path.parent, fields) or []
         fewshot = render_items(shot_rows, spec, kind, fields, prefix="fewshot-")
+    extra = spec.get("fields")
+    if extra is not None and (not isinstance(extra, dict) or set(extra) & set(_ITEM_KEYS)):
+        raise fields.error("fields", f"expected a mapping of other item fields to columns or templates "
+                                     f"(not {', '.join(_ITEM_KEYS)})")
     meta = _meta(spec, kind, path, fields, format)
     if meta["num_fewshot"] > len(fewshot):
         raise fields.error("num_fewshot", f"{meta['num_fewshot']} asked, but only {len(fewshot)} few-shot "
@@ -258,14 +265,16 @@ def build_suite(spec: dict, path: Path, names: dict[str, str] | None = None, *, 
         check_items(fewshot, kind, strict_text=False)
     except ValueError as exc:
         raise fields.error("data", str(exc)) from None
-    return Suite(meta["id"], meta, items, fewshot, path)
+    suite = Suite(meta["id"], meta, items, fewshot, path)
+    check_code_and_samples(suite, path)
+    return suite
 
 
 def _meta(spec: dict, kind: str, path: Path, fields: _Fields, format: str) -> dict:
     scorer = spec.get("scorer", SCORERS[kind][0])
     if scorer not in SCORERS[kind]:
         raise fields.error("scorer", f"{scorer!r} is not a {kind} scorer ({', '.join(SCORERS[kind])})")
-    default = {"loglikelihood": "acc", "letter": "acc", "numeric": "numeric", "rubric": "rubric"}
+    default = {"loglikelihood": "acc", "letter": "acc", "numeric": "numeric", "rubric": "rubric", "code": "pass@1"}
     metric = spec.get("metric", default.get(scorer, "exact_match"))
     if metric not in METRICS[kind]:
         raise fields.error("metric", f"{metric!r} is not a {kind} metric ({', '.join(METRICS[kind])})")

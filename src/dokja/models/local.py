@@ -151,7 +151,14 @@ class TransformersModel:
 
     @torch.inference_mode()
     def generate(self, prompts: list[str], *, max_new_tokens: int, stop: list[str],
-                 progress: Progress = None, batch_size: int = 8) -> list[str]:
+                 progress: Progress = None, batch_size: int = 8, temperature: float = 0.0,
+                 seeds: list[int] | None = None) -> list[str]:
+        """Greedy, in batches; with a temperature, each prompt is sampled alone under its own seed, so a sample
+        depends on its prompt and seed only, never on what it was batched with."""
+        if temperature > 0:
+            seeds = seeds if seeds is not None else [0] * len(prompts)
+            return [self._sample(p, seed, temperature, max_new_tokens, stop, progress)
+                    for p, seed in zip(prompts, seeds, strict=True)]
         outputs = []
         for start in range(0, len(prompts), batch_size):
             encoded = [self._prompt(p)[-(self.max_length - max_new_tokens):] for p in prompts[start:start + batch_size]]
@@ -170,3 +177,20 @@ class TransformersModel:
             if progress:
                 progress(len(encoded))
         return outputs
+
+    def _sample(self, prompt: str, seed: int, temperature: float, max_new_tokens: int, stop: list[str],
+                progress: Progress) -> str:
+        """One sample from the full distribution at `temperature` (no top-k or top-p), the RNG seeded for it
+        alone and restored afterwards."""
+        encoded = self._prompt(prompt)[-(self.max_length - max_new_tokens):]
+        ids = torch.tensor([encoded], device=self.device)
+        devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            generated = self.model.generate(
+                input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=True,
+                temperature=temperature, top_k=0, top_p=1.0, pad_token_id=self.pad_id, stop_strings=stop or None,
+                tokenizer=self.tokenizer)
+        if progress:
+            progress(1)
+        return cut_at_stop(self.tokenizer.decode(generated[0, len(encoded):], skip_special_tokens=True), stop)

@@ -16,6 +16,7 @@ from ..repechage import CallView, show
 from ..repechage.tables import RepechageCall
 from ..resources import ResourcesSummary, ledger, ledger_chart, summary
 from ..resources.records import Chart
+from ..store import schema as db
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def office_view(session: Session, stage: str, now: dt.datetime) -> OfficeView:
                           .order_by(RepechageCall.id.desc()))
     entries = ledger(session)
     spec = Programme.model_validate(programme_row(session).config)
-    names = {t.id: t.name for t in spec.teams}
+    names = {t.key: t.name for t in session.scalars(select(db.Team))}  # teams admitted later included
     return OfficeView(on=now, window=state, timeline=events, repechage=show(session, call) if call else None,
                       resources=summary(session, now.date()) if entries else None,
                       chart=ledger_chart(entries, spec.resources.gpu_types, names) if entries else None)

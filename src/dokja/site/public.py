@@ -107,9 +107,12 @@ def routes(site: Site) -> APIRouter:
     def resources_page(request: Request):
         from ..resources import summary
 
-        def load(session):
-            return summary(session, site.now().date())
-        return site.page(request, "resources.html", summary=read(load))
+        def load(session):  # a site before any programme is imported has no ledger to show
+            return summary(session, site.now().date()) if reads.programme(session) else None
+        ledger = read(load)
+        if ledger is None:
+            return site.refuse(request, "not_found", 404)
+        return site.page(request, "resources.html", summary=ledger)
 
     @router.get("/verify")
     def verify_page(request: Request):

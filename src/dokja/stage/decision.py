@@ -178,22 +178,23 @@ def decide(inputs: StageInputs) -> Decision:
     if rule.rounds == 0:
         return core
     odds = robustness(inputs, lambda i: [Placing(team=t.id, rank=t.rank, advanced=t.outcome == "advance",
-                                                 total=t.total) for t in decide_once(i, digest=False,
-                                                                                     panel=panel).teams],
+                                                 total=t.total) for t in decide_once(
+                                                     i, digest=False, panel=expert_panel(i, agreement=False)).teams],
                       rounds=rule.rounds, seed=rule.seed)
     return core.model_copy(update={"robustness": odds, "verdicts": verdicts(odds, rule.min_probability)})
 
 
-def expert_panel(inputs: StageInputs) -> PanelResult | None:
-    """The closed panel's result (expert points, agreement), once per decision: the bootstrap replicates
-    resample items and votes and hold the panel as scored."""
+def expert_panel(inputs: StageInputs, *, agreement: bool = True) -> PanelResult | None:
+    """The closed panel's result (expert points, agreement). A bootstrap replicate needs only the points, so it
+    skips the agreement's own bootstrap (``agreement=False``)."""
     if inputs.panel is None:
         return None
     from ..panel.errors import PanelError
     from ..panel.points import panel_result
 
+    rules = inputs.programme.panel if agreement else inputs.programme.panel.model_copy(update={"bootstrap_rounds": 0})
     try:
-        result = panel_result(inputs.panel, inputs.programme.panel)
+        result = panel_result(inputs.panel, rules)
     except PanelError as exc:
         raise StageError(str(exc)) from None
     missing = [t.id for t in inputs.teams if t.id not in result.points()]

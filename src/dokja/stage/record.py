@@ -65,7 +65,8 @@ def _core(inputs: StageInputs) -> StageInputs:
 
 def standing_decision(sessions: sessionmaker[Session], stage: str | None, files: OfficeFiles, *,
                       cache: Path = Path(".dokja")) -> tuple[int, Decision] | None:
-    """The stage's latest decision if deciding again would use the same inputs (reads only); else None."""
+    """The stage's latest decision if deciding again would use the same inputs and reach the same decision
+    (reads only); else None."""
     from ..registry import programme_row, stage_row
 
     with sessions.begin() as session:
@@ -77,7 +78,10 @@ def standing_decision(sessions: sessionmaker[Session], stage: str | None, files:
             return None
         now = gather_inputs(session, prow, srow, files, decided_at="", cache=cache)
         kept = StageInputs.model_validate(row.inputs)
-        return (row.id, decide(kept)) if _core(now) == _core(kept) else None
+        if _core(now) != _core(kept):
+            return None
+        replayed = decide(kept)  # and this version of Dokja decides them as the recorded decision says
+        return (row.id, replayed) if replayed.sha256() == row.sha256 else None
 
 
 def replay(row: db.Decision) -> Decision:

@@ -1,10 +1,10 @@
 """How firm a stage decision is: the decision rerun on bootstrap replicates of its own inputs.
 
 A replicate redraws each suite's items once for all models (a paired bootstrap: two models are
-compared on the same items, so item difficulty does not drown their difference) and redraws the
-arena's votes. Expert points are fixed: there are no per-reviewer scores yet, so the panel's
-uncertainty is not resampled and the odds here understate the total. Published reference scores
-are fixed too. The ranking itself is a function passed in, so this module never depends on how
+compared on the same items, so item difficulty does not drown their difference), redraws the
+arena's votes, and redraws each team's reviewers from those who scored it (so a panel of three
+carries the uncertainty of three opinions). Expert points given by hand (CSV) and published
+reference scores are fixed. The ranking itself is a function passed in, so this module never depends on how
 points are computed.
 """
 
@@ -43,7 +43,23 @@ def resample(inputs: StageInputs, rng: np.random.Generator) -> StageInputs:
         votes = inputs.arena.votes
         picks = rng.integers(0, len(votes), size=len(votes))
         update["arena"] = inputs.arena.model_copy(update={"votes": tuple(votes[k] for k in picks)})
+    if inputs.panel is not None:
+        update["panel"] = _redraw_reviewers(inputs.panel, rng)
     return inputs.model_copy(update=update)
+
+
+def _redraw_reviewers(panel, rng: np.random.Generator):
+    """Each team's reviewers drawn again, with replacement, from those who scored it; a reviewer drawn twice
+    counts twice on every criterion."""
+    by_team: dict[str, dict[str, list]] = {}
+    for s in panel.scores:
+        by_team.setdefault(s.team, {}).setdefault(s.reviewer, []).append(s)
+    scores = []
+    for team in sorted(by_team):
+        reviewers = sorted(by_team[team])
+        for k in rng.integers(0, len(reviewers), size=len(reviewers)):
+            scores += by_team[team][reviewers[k]]
+    return panel.model_copy(update={"scores": tuple(scores)})
 
 
 def _suite_items(inputs: StageInputs) -> dict[str, tuple[str, ...]]:

@@ -46,6 +46,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
+UNWRITABLE = ("disk i/o error", "database or disk is full", "readonly database", "read-only", "no space left",
+              "could not extend file", "disk full", "file is too large")
+
+
+def _unwritable(context) -> StoreError | None:
+    """A store that can no longer be written (disk full, a size limit, read-only) is one line naming it, not a
+    driver's traceback; the transaction it ended is rolled back, so what was committed before stands."""
+    detail = (str(context.original_exception).strip().splitlines() or [""])[0]
+    if not any(mark in detail.lower() for mark in UNWRITABLE):
+        return None
+    url = context.engine.url.render_as_string(hide_password=True) if context.engine else "the store"
+    return StoreError(f"the store {url} cannot be written ({detail}); this change was not recorded")
+
+
 def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -58,6 +72,7 @@ def open_store(target: str | Path | None = None, *, upgrade: bool = True,
                create: bool = True) -> sessionmaker[Session]:
     url = url_for(target, create=create)
     engine = create_engine(url)
+    event.listen(engine, "handle_error", _unwritable)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if upgrade:

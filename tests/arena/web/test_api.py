@@ -212,3 +212,43 @@ def test_votes_of_a_visitor_voting_unreadably_fast_are_kept_but_not_counted(tmp_
     assert len(records) == 12 and all(r.flagged for r in records)
     assert "votes counted, 12 left out" in client.get("/leaderboard").text
     app.arena.box.close()
+
+
+def test_the_leaderboard_publishes_each_rating_with_the_flagged_votes_too(tmp_path):
+    """The counted rating and, beside it, the rating the flagged votes would have given, with their count."""
+    app = create_app(f"sqlite:///{tmp_path / 'a.db'}", preload=False)
+
+    def vote(client, outcomes):
+        client.get("/")
+        token = client.cookies[COOKIE]
+        for outcome in outcomes:
+            with app.arena.sessions.begin() as session:
+                key = open_battle(session, token=token, address="x", prompt="p", model_a="m1", model_b="m2",
+                                  probability=1.0).key
+                record_answer(session, key, "a", "one", tokens=1)
+                record_answer(session, key, "b", "two", tokens=1)
+            assert client.post(f"/api/battles/{key}/vote", json={"outcome": outcome}).status_code == 200
+
+    vote(TestClient(app), "a" * 12)  # unreadably fast, always m1: flagged
+    vote(TestClient(app), "abab")  # too few to test: counted
+    page = TestClient(app).get("/leaderboard").text
+    assert "With flagged votes" in page and page.count('class="with-flagged"') == 2 and "(12 " in page
+    app.arena.box.close()
+
+
+def test_a_vote_the_store_cannot_take_is_refused_with_503_not_counted(tmp_path):
+    """The database failing under the ballot box (here its vote table is gone) is a 503 with a bilingual line."""
+    from sqlalchemy import text
+
+    app = create_app(f"sqlite:///{tmp_path / 'a.db'}", preload=False)
+    client = TestClient(app)
+    client.get("/")
+    with app.arena.sessions.begin() as session:
+        key = open_battle(session, token=client.cookies[COOKIE], address="x", prompt="p", model_a="m1",
+                          model_b="m2", probability=1.0).key
+        record_answer(session, key, "a", "one", tokens=1)
+        record_answer(session, key, "b", "two", tokens=1)
+        session.execute(text("DROP TABLE arena_vote"))
+    answer = client.post(f"/api/battles/{key}/vote", json={"outcome": "a"})
+    assert answer.status_code == 503 and "not counted" in answer.json()["en"] and answer.json()["ko"]
+    app.arena.box.close()

@@ -2,6 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 
 from dokja.arena import tables
 from dokja.store import open_store
@@ -13,6 +14,5 @@ def test_migration_matches_the_arena_tables(sqlite_url):
         diff = compare_metadata(MigrationContext.configure(conn), tables.Base.metadata)
     arena = [d for d in diff if "arena_" in repr(d)]
     assert arena == []
-    with engine.connect() as conn:
-        names = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'").scalars())
-    assert {"arena_visitor", "arena_battle", "arena_answer", "arena_vote"} <= names
+    names = set(inspect(engine).get_table_names())
+    assert {"arena_visitor", "arena_battle", "arena_answer", "arena_vote", "arena_counter"} <= names

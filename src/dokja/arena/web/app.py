@@ -28,8 +28,8 @@ from .. import tables  # noqa: F401  (registers the arena tables)
 from ..categories import classify
 from ..contenders import Backends, Contender, load_contenders
 from ..errors import ArenaError
-from ..honesty import RULES_EN, RULES_KO, PromptFlood
-from ..leaderboard import compute_leaderboard, leaderboard_json
+from ..honesty import RULES_EN, RULES_KO, normalise_prompt
+from ..leaderboard import compute_leaderboard, flag_effects, leaderboard_json
 from ..pairing import draw_pair, pair_probabilities, vote_weight
 from ..service import battle, count_votes, open_battle, votes_from_store
 from ..tables import Visitor
@@ -38,8 +38,9 @@ from .chart import rating_chart
 from .guard import (BodyTooLarge, Visitors, client_address, header_values, is_trusted, load_secret, networks,
                     read_capped, secret_path, text_problem)
 from .intake import VoteIntake
-from .limits import Limits, Window
+from .limits import Limits
 from .live import Battles, Busy
+from .shared import Take, open_counters, short_key
 
 COOKIE = "dokja_visitor"
 SMALL = 10_000  # votes: below this the leaderboard is recomputed on every change
@@ -64,6 +65,8 @@ MESSAGES = {
     "bad_text": ("The prompt holds characters that cannot be stored (control characters or broken Unicode).",
                  "질문에 저장할 수 없는 문자(제어 문자 또는 깨진 유니코드)가 있습니다."),
     "busy": ("The arena is busy; try again in a few seconds.", "아레나가 붐빕니다. 몇 초 뒤 다시 시도하세요."),
+    "unavailable": ("The vote could not be stored and was not counted; try again shortly.",
+                    "투표를 저장하지 못해 반영되지 않았습니다. 잠시 뒤 다시 시도하세요."),
 }
 VIEWS = [("all", "All", "전체"), ("ko", "Korean", "한국어"), ("en", "English", "영어"), ("coding", "Coding", "코딩"),
          ("math", "Maths", "수학"), ("general", "General", "일반")]
@@ -95,6 +98,7 @@ class Settings:
     generation_workers: int = 4  # threads generating answers (a battle takes two)
     max_battles: int = 32  # battles running or waiting for a worker; beyond this, 503
     secret: bytes | None = dataclasses.field(default=None, repr=False)  # else kept in a file next to the store
+    redis_url: str | None = None  # shared counters in Redis; else in the store
 
 
 class Arena:
@@ -110,13 +114,8 @@ class Arena:
         self.backends = Backends(settings.cache)
         self.battles = Battles(self.sessions, self.backends, settings.max_new_tokens,
                                settings.generation_workers, settings.max_battles)
-        limits = settings.limits
-        self.windows = {name: Window(getattr(limits, name), limits.window_s)
-                        for name in ("prompts_per_visitor", "prompts_per_address", "votes_per_visitor",
-                                     "votes_per_address", "new_visitors_per_address")}
+        self.counters = open_counters(self.engine, settings.redis_url)
         self.rng = np.random.default_rng(settings.seed)
-        self.flood = PromptFlood(settings.flood_window_s, settings.flood_limit)
-        self.flood_lock = threading.Lock()
         self._fixed = contenders
         self._field: tuple[float, list[Contender], dict] = (0.0, [], {})
         self._board_cache: dict[tuple, tuple[int, object]] = {}
@@ -171,9 +170,23 @@ class Arena:
 
     def new_visitor(self, scope) -> str | None:
         """A freshly signed token, unless this address has had its share of new visitors this minute."""
-        if not self.windows["new_visitors_per_address"].allow(self.address(scope)):
+        if not self.counters.take([self.settings.limits.take("new_visitors_per_address", self.address(scope))])[0]:
             return None
         return self.visitors.issue()
+
+    def vote_allowed(self, token: str, address: str) -> bool:
+        """Within the visitor's and the address's votes this minute (counted across every worker)."""
+        limits = self.settings.limits
+        return all(self.counters.take([limits.take("votes_per_visitor", token),
+                                       limits.take("votes_per_address", address)]))
+
+    def prompt_refusal(self, token: str, address: str, prompt: str) -> str | None:
+        """Why a prompt is refused before it costs a generation ("slow_down", "flood"), or None."""
+        limits, settings = self.settings.limits, self.settings
+        visitor, by_address, flood = self.counters.take([
+            limits.take("prompts_per_visitor", token), limits.take("prompts_per_address", address),
+            Take("prompt_flood", short_key(normalise_prompt(prompt)), settings.flood_limit, settings.flood_window_s)])
+        return "slow_down" if not (visitor and by_address) else None if flood else "flood"
 
     def reveal(self, name: str) -> dict:
         """Who stands behind a model, as shown once the vote is in."""
@@ -215,6 +228,16 @@ class Arena:
                                  style=style)
         self._board_cache[key] = (n, lb)
         return lb
+
+    def with_flagged(self, ties: str = "half") -> dict:
+        """Each model's rating with the flagged votes counted too, published beside the counted one."""
+        n, records = self._votes()
+        cached = self._board_cache.get(("flagged", ties))
+        if cached and cached[0] == n:
+            return cached[1]
+        effects = {e.model: e for e in flag_effects(records, ties=ties)}
+        self._board_cache[("flagged", ties)] = (n, effects)
+        return effects
 
 
 def _lang(request: Request) -> str:
@@ -280,8 +303,9 @@ def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), ma
             lb = arena.board(view=view, style=style, ties=ties)
         except ValueError as exc:  # e.g. too few votes for the style-controlled fit
             lb, error = arena.board(view=view), str(exc)
+        flagged = arena.with_flagged(ties) if view == "all" and not style and error is None else {}
         return page(request, "leaderboard.html", board=lb, chart=rating_chart(lb.rows), views=VIEWS, view=view,
-                    style=style, ties=ties, error=error)
+                    style=style, ties=ties, error=error, flagged=flagged)
 
     @app.get("/leaderboard.json")
     def leaderboard_data(view: str = "all", style: bool = False, ties: str = "half", interval: str = "sandwich"):
@@ -314,7 +338,7 @@ def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), ma
             return refuse("no_session", 401)
         fresh = None
         if not arena.visitors.valid(token):  # a made-up or stale cookie: a new visitor, with a new one's budget
-            fresh = token = arena.new_visitor(request.scope)
+            fresh = token = await run_in_threadpool(arena.new_visitor, request.scope)
             if token is None:
                 return refuse("slow_down", 429)
         return give_cookie(request, await open_new_battle(request, token), fresh)
@@ -345,12 +369,9 @@ def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), ma
         if len(prompt) > settings.limits.max_prompt_chars:
             return refuse("prompt_too_long", 413, n=settings.limits.max_prompt_chars)
         address = arena.address(request.scope)
-        if not (arena.windows["prompts_per_visitor"].allow(token)
-                and arena.windows["prompts_per_address"].allow(address)):
-            return refuse("slow_down", 429)
-        with arena.flood_lock:
-            if arena.flood.add(prompt, time.monotonic()):
-                return refuse("flood", 429)
+        refused = await run_in_threadpool(arena.prompt_refusal, token, address, prompt)
+        if refused:
+            return refuse(refused, 429)
         contenders, probabilities = await run_in_threadpool(arena.field)
         if len(contenders) < 2:
             return refuse("no_models", 503)

@@ -2,7 +2,8 @@
 
 Going around the framework's routing, validation and response classes is what lets a small
 machine take well over a thousand votes a second; the rules are the same as everywhere else:
-a session cookie, rate limits per visitor and per address, the ballot box's durable commit.
+a session cookie, rate limits per visitor and per address (the shared counters every worker
+counts in), the ballot box's durable commit.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 import json
 import re
 
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from ...store import StoreError
 from ..service import Ballot, check_outcome
 from .guard import HEADERS
 
@@ -69,11 +74,12 @@ class VoteIntake:
             return self.refusal("bad_request", 400)
         if not isinstance(outcome, str) or not check_outcome(outcome):
             return self.refusal("bad_outcome", 422)
-        windows = self.arena.windows
-        address = self.arena.address(scope)
-        if not (windows["votes_per_visitor"].allow(token) and windows["votes_per_address"].allow(address)):
+        if not await run_in_threadpool(self.arena.vote_allowed, token, self.arena.address(scope)):
             return self.refusal("slow_down", 429)
-        verdict = await self.arena.box.cast(Ballot(key, token, outcome))
+        try:
+            verdict = await self.arena.box.cast(Ballot(key, token, outcome))
+        except (SQLAlchemyError, StoreError):  # the store cannot take the vote (a full disk, the database away): not counted
+            return self.refusal("unavailable", 503)
         if verdict.status != "ok":
             return self.refusal(verdict.status, STATUS[verdict.status])
         reveal = {"outcome": outcome, "a": self.arena.reveal(verdict.model_a), "b": self.arena.reveal(verdict.model_b)}

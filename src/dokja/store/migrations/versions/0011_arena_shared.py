@@ -14,8 +14,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'arena_counter',
+        sa.Column('name', sa.String(length=32), nullable=False),
+        sa.Column('key', sa.String(length=128), nullable=False),
+        sa.Column('count', sa.Integer(), nullable=False),
+        sa.Column('until', sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint('name', 'key'),
+    )
+    op.create_index('ix_arena_counter_until', 'arena_counter', ['until'])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_arena_counter_until', table_name='arena_counter')
+    op.drop_table('arena_counter')
