@@ -90,6 +90,22 @@ def fail(exc: Exception | str) -> None:
     raise typer.Exit(2)
 
 
+Now = Annotated[Optional[str], typer.Option("--now", help="the time to act at, ISO 8601 with its zone (e.g. "
+                                                          "2026-01-12T23:59+09:00) [default: now]")]
+
+
+def clock(now: str | None):
+    """The office's injected clock on the command line: the time given (`--now`), or the real one."""
+    import datetime as dt
+
+    if now is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        return dt.datetime.fromisoformat(now)
+    except ValueError:
+        fail(f"--now {now!r} is not an ISO 8601 time (e.g. 2026-01-12T23:59+09:00)")
+
+
 def guarded(fn):
     """Domain errors, invalid values and unusable paths become one red line and exit code 2, never a traceback."""
     import functools

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,35 +9,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..grievance import GROUNDS, REMEDIES, GrievanceError
-from .app import Cache, Db, StageOpt, console, fail, guarded
+from ..grievance import GROUNDS, REMEDIES
+from .app import Cache, Db, Now, StageOpt, clock, console, guarded
 
 grievance_app = typer.Typer(help="Publication of a decision and the grievances eliminated teams file.",
                             no_args_is_help=True)
-Now = Annotated[Optional[str], typer.Option("--now", help="the time to act at, ISO 8601 with its zone (e.g. "
-                                                          "2026-01-12T23:59+09:00) [default: now]")]
 Team = Annotated[str, typer.Option("--team", help="the team's id")]
-
-
-def office_step(fn):
-    """`guarded`, and a refused grievance step as one red line too."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except GrievanceError as exc:
-            fail(exc)
-    return guarded(wrapper)
-
-
-def clock(now: str | None) -> dt.datetime:
-    """The injected clock: the time given, or the real one."""
-    if now is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        return dt.datetime.fromisoformat(now)
-    except ValueError:
-        raise GrievanceError(f"--now {now!r} is not an ISO 8601 time (e.g. 2026-01-12T23:59+09:00)") from None
 
 
 def _sessions(db_url):
@@ -49,7 +24,7 @@ def _sessions(db_url):
 
 
 @grievance_app.command("publish")
-@office_step
+@guarded
 def publish_cmd(stage: StageOpt = None, now: Now = None, db_url: Db = None) -> None:
     """Publish the stage's latest decision: the grievance window opens."""
     from ..grievance import publish
@@ -61,7 +36,7 @@ def publish_cmd(stage: StageOpt = None, now: Now = None, db_url: Db = None) -> N
 
 
 @grievance_app.command("file")
-@office_step
+@guarded
 def file_cmd(team: Team, grounds: Annotated[str, typer.Option(help="the grounds, in writing")],
              kind: Annotated[str, typer.Option("--kind", help=f"the kind of grounds: {', '.join(GROUNDS)}")] =
              "process_defect",
@@ -77,7 +52,7 @@ def file_cmd(team: Team, grounds: Annotated[str, typer.Option(help="the grounds,
 
 
 @grievance_app.command("waive")
-@office_step
+@guarded
 def waive_cmd(team: Team, stage: StageOpt = None, now: Now = None, db_url: Db = None) -> None:
     """Record an eliminated team's waiver of its right to file."""
     from ..grievance import waive
@@ -89,7 +64,7 @@ def waive_cmd(team: Team, stage: StageOpt = None, now: Now = None, db_url: Db = 
 
 
 @grievance_app.command("rule")
-@office_step
+@guarded
 def rule_cmd(grievance: Annotated[int, typer.Argument(help="grievance id")],
              action: Annotated[str, typer.Argument(help="admit, rule_out, review, request_information, resume, "
                                                         "uphold, partly_uphold, dismiss, close")],
@@ -104,7 +79,7 @@ def rule_cmd(grievance: Annotated[int, typer.Argument(help="grievance id")],
 
 
 @grievance_app.command("remedy")
-@office_step
+@guarded
 def remedy_cmd(grievance: Annotated[int, typer.Argument(help="an upheld grievance's id")],
                kind: Annotated[str, typer.Argument(help=f"what to re-run: {', '.join(REMEDIES)}")],
                suite: Annotated[Optional[str], typer.Option(help="the suite to re-run (kind suite)")] = None,
@@ -122,7 +97,7 @@ def remedy_cmd(grievance: Annotated[int, typer.Argument(help="an upheld grievanc
 
 
 @grievance_app.command("list")
-@office_step
+@guarded
 def list_cmd(stage: StageOpt = None, db_url: Db = None) -> None:
     """The stage's grievances as the public sees them: team, state, dates, the office's reasons."""
     from ..grievance import timeline
@@ -138,7 +113,7 @@ def list_cmd(stage: StageOpt = None, db_url: Db = None) -> None:
 
 
 @grievance_app.command("window")
-@office_step
+@guarded
 def window_cmd(stage: StageOpt = None, now: Now = None, db_url: Db = None) -> None:
     """Where the stage's grievance window stands."""
     from ..grievance import window
@@ -154,7 +129,7 @@ def window_cmd(stage: StageOpt = None, now: Now = None, db_url: Db = None) -> No
 
 
 @grievance_app.command("finalise")
-@office_step
+@guarded
 def finalise_cmd(stage: StageOpt = None, now: Now = None, db_url: Db = None) -> None:
     """Declare the stage's results final (the window closed, no grievance open)."""
     from ..grievance import finalise

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,32 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..repechage import RepechageError
-from .app import Db, StageOpt, console, fail, guarded
+from .app import Db, Now, StageOpt, clock, console, guarded
 
 repechage_app = typer.Typer(help="The repechage: calls, applicants, the panel's votes.", no_args_is_help=True)
-Now = Annotated[Optional[str], typer.Option("--now", help="the time to act at, ISO 8601 with its zone (e.g. "
-                                                          "2026-02-20T10:00+09:00) [default: now]")]
 Call = Annotated[int, typer.Argument(help="the call's id")]
-
-
-def office_step(fn):
-    """`guarded`, and a refused repechage step as one red line too."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except RepechageError as exc:
-            fail(exc)
-    return guarded(wrapper)
-
-
-def clock(now: str | None) -> dt.datetime:
-    if now is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        return dt.datetime.fromisoformat(now)
-    except ValueError:
-        raise RepechageError(f"--now {now!r} is not an ISO 8601 time (e.g. 2026-02-20T10:00+09:00)") from None
 
 
 def _day(text: str, option: str) -> dt.date:
@@ -54,7 +31,7 @@ def _sessions(db_url):
 
 
 @repechage_app.command("open")
-@office_step
+@guarded
 def open_cmd(opens: Annotated[str, typer.Option(help="first day of applications (YYYY-MM-DD, KST)")],
              closes: Annotated[str, typer.Option(help="last day of applications (YYYY-MM-DD, KST)")],
              requirements: Annotated[str, typer.Option(help="what applicants must show")],
@@ -81,7 +58,7 @@ def _benchmarks(pairs: list[str]) -> dict[str, float]:
 
 
 @repechage_app.command("apply")
-@office_step
+@guarded
 def apply_cmd(call: Call, key: Annotated[str, typer.Option(help="the applicant's id (an eliminated team's id, or "
                                                                 "a new one)")],
               name: Annotated[str, typer.Option(help="name in English")],
@@ -107,7 +84,7 @@ def apply_cmd(call: Call, key: Annotated[str, typer.Option(help="the applicant's
 
 
 @repechage_app.command("vote")
-@office_step
+@guarded
 def vote_cmd(call: Call, reviewer: Annotated[str, typer.Option(help="the panel member's reviewer key")],
              applicant: Annotated[Optional[str], typer.Option(help="the applicant voted for")] = None,
              nobody: Annotated[bool, typer.Option(help="vote for nobody")] = False,
@@ -123,7 +100,7 @@ def vote_cmd(call: Call, reviewer: Annotated[str, typer.Option(help="the panel m
 
 
 @repechage_app.command("decide")
-@office_step
+@guarded
 def decide_cmd(call: Call, now: Now = None, db_url: Db = None) -> None:
     """Count the panel's votes: a majority of the whole panel selects, otherwise nobody."""
     from ..repechage import decide_call
@@ -134,7 +111,7 @@ def decide_cmd(call: Call, now: Now = None, db_url: Db = None) -> None:
 
 
 @repechage_app.command("show")
-@office_step
+@guarded
 def show_cmd(call: Call, db_url: Db = None) -> None:
     """A call: its terms, applicants, votes and outcome."""
     from ..repechage import show

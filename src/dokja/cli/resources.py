@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Column, Table
 
-from .app import Db, StageOpt, console, fail, guarded, out_path
+from .app import Db, StageOpt, console, guarded, out_path
 
 resources_app = typer.Typer(help="The resources ledger: GPUs, data and talent support.")
 Day = Annotated[Optional[dt.datetime], typer.Option("--on", formats=["%Y-%m-%d"],
@@ -18,21 +17,8 @@ Day = Annotated[Optional[dt.datetime], typer.Option("--on", formats=["%Y-%m-%d"]
                                                          "period]")]
 
 
-def _guarded(fn):
-    """`guarded`, and the ledger's own refusals as one red line too."""
-    from ..resources import ResourcesError
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ResourcesError as exc:
-            fail(exc)
-    return guarded(wrapper)
-
-
 @resources_app.callback(invoke_without_command=True)
-@_guarded
+@guarded
 def show(ctx: typer.Context, on: Day = None,
          csv: Annotated[Optional[Path], typer.Option("--csv", help="also write the ledger as CSV: a header row, "
                                                                    "then one line per entry")] = None,
@@ -97,7 +83,7 @@ def _of(budget, form: str | None = None) -> str:
 
 
 @resources_app.command("open")
-@_guarded
+@guarded
 def open_(db_url: Db = None) -> None:
     """Record the programme file's initial allocations as the ledger's first entries (once)."""
     from ..resources import open_ledger
@@ -111,7 +97,7 @@ def open_(db_url: Db = None) -> None:
 
 
 @resources_app.command("allocate")
-@_guarded
+@guarded
 def allocate_(stage: StageOpt = None,
               decision: Annotated[Optional[int], typer.Option(help="decision id [default: the stage's latest]")]
               = None,
@@ -141,7 +127,7 @@ def allocate_(stage: StageOpt = None,
 
 
 @resources_app.command("chart")
-@_guarded
+@guarded
 def chart(out: Annotated[Path, typer.Option(help="the PNG file")] = Path("resources.png"),
           db_url: Db = None) -> None:
     """Draw each team's and the pool's GPUs over time as a PNG, for the report."""
