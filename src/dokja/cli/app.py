@@ -406,15 +406,14 @@ def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(h
     """Write the stage's latest decision as one self-contained HTML report (Korean and English)."""
     import datetime as dt
 
-    from ..registry import stage_row
+    from ..registry import latest_decision, stage_row
     from ..report import write_stage_report
     from ..report.office import office_view
 
     with open_store(db_url, create=False).begin() as session:
         prow, _ = _spec(session)
         srow = stage_row(session, prow, stage)
-        decision = session.scalars(select(db.Decision).where(db.Decision.stage_id == srow.id)
-                                   .order_by(db.Decision.id.desc())).first()
+        decision = latest_decision(session, srow)
         if decision is None:
             raise StageError(f"stage {srow.key!r} has no decision yet; run `dokja stage decide` first")
         data = decision.data

@@ -133,11 +133,9 @@ def run_grievances(sessions, stage: str, decision, console: Console) -> None:
 
 
 def decision_id(session, stage: str) -> int:
-    from ..registry import programme_row, stage_row
+    from ..registry import latest_decision, programme_row, stage_row
 
-    srow = stage_row(session, programme_row(session), stage)
-    return session.scalar(select(db.Decision.id).where(db.Decision.stage_id == srow.id)
-                          .order_by(db.Decision.id.desc()))
+    return latest_decision(session, stage_row(session, programme_row(session), stage)).id
 
 
 HANEUL = dict(key="haneul", name="Team Haneul", name_ko="하늘 컨소시엄", model="haneul-ko-1.0",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..audit.log import append, json_safe
 from ..programme import Programme
+from ..registry import latest_decision
 from ..store import schema as db
 from . import tables as tbl
 from .errors import GrievanceError
@@ -29,14 +30,9 @@ def _stage(session: Session, stage_key: str | None) -> tuple[Programme, db.Stage
     return Programme.model_validate(prow.config), stage_row(session, prow, stage_key)
 
 
-def _latest_decision(session: Session, srow: db.Stage) -> db.Decision | None:
-    return session.scalars(select(db.Decision).where(db.Decision.stage_id == srow.id)
-                           .order_by(db.Decision.id.desc())).first()
-
-
 def _publication(session: Session, srow: db.Stage) -> tbl.Publication:
     """The stage's latest decision, which must be published: grievances are filed against what was published."""
-    latest = _latest_decision(session, srow)
+    latest = latest_decision(session, srow)
     if latest is None:
         raise GrievanceError(f"stage {srow.key!r} has no decision yet; run `dokja stage decide` first")
     pub = session.scalar(select(tbl.Publication).where(tbl.Publication.decision_id == latest.id))
@@ -55,7 +51,7 @@ def _record(pub: tbl.Publication, srow: db.Stage) -> Publication:
 def publish(session: Session, stage_key: str | None, now: dt.datetime) -> Publication:
     """Publish the stage's latest decision at `now`: its grievance window opens then."""
     spec, srow = _stage(session, stage_key)
-    latest = _latest_decision(session, srow)
+    latest = latest_decision(session, srow)
     if latest is None:
         raise GrievanceError(f"stage {srow.key!r} has no decision to publish; run `dokja stage decide` first")
     known = session.scalar(select(tbl.Publication).where(tbl.Publication.decision_id == latest.id))
@@ -221,7 +217,7 @@ def window(session: Session, stage_key: str | None, now: dt.datetime) -> Window:
     """Where the stage's grievance window stands at `now` (reads only)."""
     aware(now)
     spec, srow = _stage(session, stage_key)
-    latest = _latest_decision(session, srow)
+    latest = latest_decision(session, srow)
     pub = session.scalars(select(tbl.Publication).where(tbl.Publication.stage_id == srow.id)
                           .order_by(tbl.Publication.id.desc())).first()
     if pub is None:

@@ -15,11 +15,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..audit.log import append
 from ..programme import Programme
+from ..registry import latest_decision
 from ..stage import OfficeFiles, StageInputs, decide, gather_inputs
 from ..stage.record import keep_decision
 from ..store import schema as db
@@ -56,8 +56,7 @@ def _check(session: Session, grievance_id: int, kind: str, suite: str | None, vo
     if row.remedy_decision_id is not None:
         raise GrievanceError(f"grievance {grievance_id} was already remedied by decision {row.remedy_decision_id}")
     stage = session.get(db.Stage, row.publication.stage_id)
-    latest = session.scalars(select(db.Decision.id).where(db.Decision.stage_id == stage.id)
-                             .order_by(db.Decision.id.desc())).first()
+    latest = latest_decision(session, stage).id
     if latest != row.publication.decision_id:
         raise GrievanceError(f"grievance {grievance_id} is against decision {row.publication.decision_id}, since "
                              f"superseded by decision {latest}")

@@ -39,6 +39,12 @@ def stage_row(session: Session, programme: db.Programme, key: str | None = None)
     return stages[key]
 
 
+def latest_decision(session: Session, stage: db.Stage) -> db.Decision | None:
+    """The stage's standing decision: the newest one recorded (a later decision supersedes the earlier)."""
+    return session.scalars(select(db.Decision).where(db.Decision.stage_id == stage.id)
+                           .order_by(db.Decision.id.desc())).first()
+
+
 def add_team(session: Session, team: Team) -> db.Team:
     """Register (or update) a team; the call for teams requires students among the members."""
     if not any(m.role == "student" for m in team.members):

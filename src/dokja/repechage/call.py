@@ -61,12 +61,11 @@ def _shortfall(decision: db.Decision) -> int:
 def open_call(session: Session, stage_key: str | None, opens: dt.date, closes: dt.date, requirements: str,
               panel: list[str], seats: int = 1, *, now: dt.datetime) -> int:
     """Open a call for the seat a stage's gates left empty; `panel` are reviewer keys."""
-    from ..registry import stage_row
+    from ..registry import latest_decision, stage_row
 
     prow, _ = _spec(session)
     srow = stage_row(session, prow, stage_key)
-    decision = session.scalars(select(db.Decision).where(db.Decision.stage_id == srow.id)
-                               .order_by(db.Decision.id.desc())).first()
+    decision = latest_decision(session, srow)
     if decision is None:
         raise RepechageError(f"stage {srow.key!r} has no decision yet")
     if _shortfall(decision) < 1:

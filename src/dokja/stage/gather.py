@@ -140,8 +140,9 @@ def gather_inputs(session: Session, prow: db.Programme, srow: db.Stage, files: O
     refs = _references(session, prow, spec, suites)
     ref_hashes = {r.model_sha256: r.name for r in refs if r.model_sha256}
     teams = tuple(_team(session, sub, spec, suites, points, ref_hashes, cache) for sub in subs)
-    previous = session.scalars(select(db.Decision.id).where(db.Decision.stage_id == srow.id)
-                               .order_by(db.Decision.id.desc())).first()
+    from ..registry import latest_decision
+
+    previous = getattr(latest_decision(session, srow), "id", None)
     stage_suites = tuple(SuiteUsed(id=k, title_en=s.title_en, title_ko=s.title_ko,
                                    component=spec.suites.component_of(k), metric=s.metric, commitment=s.sha256,
                                    n_items=max((len(t.runs[k].items) for t in teams), default=0))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..audit.log import append
@@ -67,13 +66,12 @@ def standing_decision(sessions: sessionmaker[Session], stage: str | None, files:
                       cache: Path = Path(".dokja")) -> tuple[int, Decision] | None:
     """The stage's latest decision if deciding again would use the same inputs and reach the same decision
     (reads only); else None."""
-    from ..registry import programme_row, stage_row
+    from ..registry import latest_decision, programme_row, stage_row
 
     with sessions.begin() as session:
         prow = programme_row(session)
         srow = stage_row(session, prow, stage)
-        row = session.scalars(select(db.Decision).where(db.Decision.stage_id == srow.id)
-                              .order_by(db.Decision.id.desc())).first()
+        row = latest_decision(session, srow)
         if row is None or row.inputs is None:
             return None
         now = gather_inputs(session, prow, srow, files, decided_at="", cache=cache)
