@@ -76,13 +76,12 @@ def score_sheet(sessions, stage: str, keys: list[str], criteria: list[str], out:
     return out
 
 
-# The demo's clock for the office's steps after the decision (Korea time): what took weeks, in seconds.
-KST = __import__("datetime").timezone(__import__("datetime").timedelta(hours=9))
-
-
 def at(text: str):
-    """A moment of the demo's calendar, in Korea time."""
+    """A moment of the demo's calendar for the office's steps after the decision (Korea time): what took weeks
+    takes seconds."""
     import datetime as dt
+
+    from ..grievance import KST
 
     return dt.datetime.fromisoformat(text).replace(tzinfo=KST)
 

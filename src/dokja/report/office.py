@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..grievance import GROUNDS, KST, GrievanceError, GrievanceView, Window, timeline, window
+from ..grievance import GROUNDS, GrievanceError, GrievanceView, Window, timeline, window
+from ..grievance.window import at_kst
 from ..repechage import CallView, show
 from ..repechage.tables import RepechageCall
 from ..resources import ResourcesSummary, ledger, ledger_chart, summary
@@ -53,7 +54,7 @@ def office_view(session: Session, stage: str, now: dt.datetime) -> OfficeView:
 
 def _when(moment: dt.datetime | None) -> str:
     """A moment as the programme counts time: Korea's."""
-    return moment.astimezone(KST).strftime("%Y-%m-%d %H:%M KST") if moment else ""
+    return at_kst(moment) if moment else ""
 
 
 def office_context(office: OfficeView | None) -> dict[str, Any] | None:

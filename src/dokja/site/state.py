@@ -35,15 +35,13 @@ class SiteSettings:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))  # aware UTC; tests fix it
 
 
-KST = dt.timezone(dt.timedelta(hours=9))
-
-
 def kst(moment: dt.datetime | None) -> str:
-    """A stored moment (UTC; naive ones are UTC) as the programme counts time: Korea's."""
+    """A moment (naive ones are the store's UTC) as the programme counts time: Korea's."""
+    from ..grievance.window import at_kst, from_store
+
     if moment is None:
         return ""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")
+    return at_kst(moment if moment.tzinfo else from_store(moment))
 
 
 def _lang(request: Request) -> str:
