@@ -27,10 +27,10 @@ def test_suite_contract(suite: Path):
     assert meta["id"] == suite.name
     assert meta["title_en"] and meta["title_ko"]
     assert meta["language"] in ("ko", "en")
-    assert meta["category"] in ("knowledge", "math", "reading", "reasoning", "safety", "instruction", "code")
+    assert meta["category"] in ("knowledge", "math", "reading", "reasoning", "safety", "instruction", "code", "agent")
     assert meta["kind"] in ("multiple_choice", "generate")
     scorer = meta.get("scorer")
-    metrics = {"math": ("math",), "ifeval": ("prompt_strict",), "code": ("pass@1",)}.get(scorer) or (
+    metrics = {"math": ("math",), "ifeval": ("prompt_strict",), "code": ("pass@1",), "calls": ("accuracy",)}.get(scorer) or (
         ("acc", "acc_norm") if meta["kind"] == "multiple_choice" else ("exact_match", "numeric"))
     assert meta["metric"] in metrics
     assert isinstance(meta["num_fewshot"], int) and meta["num_fewshot"] >= 0
@@ -41,7 +41,7 @@ def test_suite_contract(suite: Path):
     assert source["name"] and source["licence"] and source["notes"]
 
     items = jsonl(suite / "items.jsonl")
-    zero_shot = scorer in ("ifeval", "code")  # instruction following and code are zero-shot
+    zero_shot = scorer in ("ifeval", "code", "calls")  # instruction following, code and tool calls are zero-shot
     fewshot = jsonl(suite / "fewshot.jsonl") if (suite / "fewshot.jsonl").exists() or not zero_shot else []
     assert items
     if not zero_shot:
@@ -59,6 +59,11 @@ def test_suite_contract(suite: Path):
 def check_item(it: dict, kind: str, scorer: str | None = None) -> None:
     if scorer == "code":  # a function's tests (HumanEval, MBPP) or stdin → stdout cases (LiveCodeBench)
         assert {"id", "prompt"} <= set(it) and ("test" in it or "cases" in it), it["id"]
+        text = it["prompt"]
+    elif scorer == "calls":  # OpenAI-shape tools and BFCL's accepted calls ([] when no function fits)
+        assert {"id", "prompt", "answer", "category", "tools", "ground_truth"} <= set(it), it["id"]
+        assert it["tools"] and all(t["type"] == "function" and t["function"]["name"] for t in it["tools"]), it["id"]
+        assert isinstance(it["ground_truth"], list), it["id"]
         text = it["prompt"]
     elif scorer == "ifeval":
         assert {"id", "prompt", "instruction_id_list", "kwargs"} <= set(it), it["id"]

@@ -21,16 +21,18 @@ SIDES = ("a", "b")
 
 @dataclass(frozen=True)
 class Ballot:
-    """A vote as the visitor sent it: which battle, from which session token, with which outcome."""
+    """A vote as the visitor sent it: which battle, from which session token, with which outcome; with
+    ``needs_proof`` it is refused unless the visitor's browser has done the site's proof of work."""
 
     battle: str
     token: str
     outcome: str
+    needs_proof: bool = False
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What became of a ballot: ``status`` is ok, unknown, not_yours, not_finished or already_voted."""
+    """What became of a ballot: ``status`` is ok, unknown, not_yours, not_finished, already_voted or no_proof."""
 
     status: str
     model_a: str = ""
@@ -50,6 +52,17 @@ def visitor_id(session: Session, token: str, address: str = "") -> int:
         session.rollback()
         return session.scalar(select(Visitor.id).where(Visitor.token == token))
     return row.id
+
+
+def prove_visitor(session: Session, token: str, address: str = "") -> None:
+    """Record that the visitor's browser did the proof of work (the first time only)."""
+    row = session.get(Visitor, visitor_id(session, token, address))
+    if row.proven_at is None:
+        row.proven_at = utcnow()
+
+
+def visitor_proven(session: Session, token: str) -> bool:
+    return session.scalar(select(Visitor.proven_at).where(Visitor.token == token)) is not None
 
 
 def current_stage(session: Session) -> str:
@@ -96,7 +109,8 @@ def cast_votes(conn: Connection, ballots: list[Ballot]) -> list[Verdict]:
     """Judge and insert a batch of ballots in the caller's transaction; the caller commits once for all.
 
     A ballot is refused when its battle is unknown, belongs to another visitor, has an unfinished
-    answer, or already has a vote (also a vote earlier in the same batch).
+    answer, already has a vote (also a vote earlier in the same batch), or needs a proof of work its
+    visitor has not done.
     """
     keys = sorted({b.battle for b in ballots})
     finished = (select(func.count()).where(Answer.battle_id == Battle.id, Answer.finished.is_(True))
@@ -105,7 +119,7 @@ def cast_votes(conn: Connection, ballots: list[Ballot]) -> list[Verdict]:
     known = {}
     for start in range(0, len(keys), 500):
         rows = conn.execute(select(Battle.key, Battle.id, Battle.visitor_id, Battle.model_a, Battle.model_b,
-                                   Visitor.token, finished, voted)
+                                   Visitor.token, finished, voted, Visitor.proven_at)
                             .join(Visitor, Visitor.id == Battle.visitor_id)
                             .where(Battle.key.in_(keys[start:start + 500])))
         known.update({r[0]: r for r in rows})
@@ -116,13 +130,15 @@ def cast_votes(conn: Connection, ballots: list[Ballot]) -> list[Verdict]:
         if row is None:
             verdicts.append(Verdict("unknown"))
             continue
-        _, battle_id, owner, model_a, model_b, token, n_finished, has_vote = row
+        _, battle_id, owner, model_a, model_b, token, n_finished, has_vote, proven_at = row
         if token != ballot.token:
             status = "not_yours"
         elif has_vote or battle_id in taken:
             status = "already_voted"
         elif n_finished < len(SIDES):
             status = "not_finished"
+        elif ballot.needs_proof and proven_at is None:
+            status = "no_proof"
         else:
             status = "ok"
             taken.add(battle_id)

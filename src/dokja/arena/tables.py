@@ -20,13 +20,15 @@ def utcnow() -> dt.datetime:
 
 
 class Visitor(Base):
-    """A browser session: the cookie token and the address it first came from."""
+    """A browser session: the cookie token, the address it first came from, and when its browser did the
+    proof of work (``None``: not yet; a site that asks for one refuses that visitor's votes until then)."""
 
     __tablename__ = "arena_visitor"
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     address: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    proven_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class Battle(Base):

@@ -47,7 +47,7 @@ def build_site(options: dict):
     return create_site(options["db_url"], bundles=Path(bundles) if bundles else None, cache=Path(options["cache"]),
                        max_new_tokens=options["max_new_tokens"], limits=Limits(**options["limits"]),
                        seed=options["seed"], trusted_proxies=tuple(options["trusted_proxies"]),
-                       redis_url=options["redis_url"])
+                       redis_url=options["redis_url"], pow_bits=options.get("pow_bits", 0))
 
 
 def worker_site():
@@ -89,7 +89,10 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
           workers: Annotated[int, typer.Option(min=1, help="worker processes; rate limits, floods and visitors "
                                                            "are counted in the store (or Redis) they share")] = 1,
           redis: Annotated[Optional[str], typer.Option(help="redis://HOST:PORT/DB for the shared counters "
-                                                            "(default: the store)")] = None) -> None:
+                                                            "(default: the store)")] = None,
+          pow_bits: Annotated[int, typer.Option("--pow-bits", min=0, max=64, help="proof of work a new visitor's "
+                                                "browser does before its votes count, in leading zero bits "
+                                                "(0: off); needs https or localhost")] = 18) -> None:
     """Serve the site: the public arena, the published results, and the office's, reviewers' and teams' pages."""
     import dataclasses
 
@@ -101,7 +104,8 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
                     votes_per_visitor=votes_per_minute, votes_per_address=10 * per_address)
     options = {"db_url": db_url, "bundles": str(bundles) if bundles else None, "cache": str(cache),
                "max_new_tokens": max_new_tokens, "torch_threads": torch_threads, "limits": dataclasses.asdict(limits),
-               "seed": seed, "trusted_proxies": list(trusted_proxy or ()), "redis_url": redis}
+               "seed": seed, "trusted_proxies": list(trusted_proxy or ()), "redis_url": redis,
+               "pow_bits": pow_bits}
     run = {"host": host, "port": port, "log_level": "warning", "access_log": False, "proxy_headers": False}
     if workers == 1:
         site = build_site(options)

@@ -183,6 +183,11 @@ def _score_text(suite: Suite, item: dict, generated, scorer: str, sandbox: Sandb
 
         metrics, verdicts = ifeval_score(item, text)
         return (metrics, {"output": text, "method": GENERATION, **verdicts, **extra}), extra
+    if scorer == "calls":
+        from .calls import score as calls_score
+
+        metrics, checked = calls_score(item, text)
+        return (metrics, {"output": text, "method": GENERATION, **checked, **extra}), extra
     detail = {"output": text, "extracted": scoring.extract_number(text), "method": GENERATION, **extra}
     return (scoring.generation(text, str(item["answer"])), detail), extra
 

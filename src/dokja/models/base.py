@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 Progress = Callable[[int], None] | None
+# A prompt is a text, or a conversation: a list of ``{"role": ..., "content": ...}`` messages (system, user,
+# assistant, tool), as OpenAI-compatible chat takes them. Multi-turn suites and agents send conversations; a
+# backend renders one with the model's chat template (local) or sends it as `messages` (endpoint).
+Prompt = str | list[dict]
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,15 @@ class Backend(Protocol):
     def loglikelihood(self, requests: list[tuple[str, str]],
                       progress: Progress = None) -> list[Loglikelihood | Failed]: ...
 
-    def generate(self, prompts: list[str], *, max_new_tokens: int, stop: list[str],
+    def generate(self, prompts: list[Prompt], *, max_new_tokens: int, stop: list[str],
                  progress: Progress = None) -> list[str | Failed]: ...
+
+
+def render_plain(messages: list[dict]) -> str:
+    """A conversation as plain text for a model without a chat template: one "Role: content" paragraph per
+    message, ending with the assistant's cue."""
+    lines = [f"{str(m.get('role', 'user')).capitalize()}: {m.get('content') or ''}" for m in messages]
+    return "\n\n".join([*lines, "Assistant:"])
 
 
 def cut_at_stop(text: str, stop: list[str]) -> str:

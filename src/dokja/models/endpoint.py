@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import httpx
 
-from .base import Failed, Generated, Loglikelihood, Progress, cut_at_stop
+from .base import Failed, Generated, Loglikelihood, Progress, Prompt, cut_at_stop, render_plain
 from .cache import ResponseCache, request_key
 from .errors import ModelError
 
@@ -282,26 +282,35 @@ class EndpointModel:
             raise ModelError(results[0].reason)
         return [Failed(r.reason) if isinstance(r, Failed) else r for r in results]
 
-    def generate(self, prompts: list[str], *, max_new_tokens: int, stop: list[str],
-                 progress: Progress = None) -> list[str | Failed]:
+    def generate(self, prompts: list[Prompt], *, max_new_tokens: int, stop: list[str],
+                 progress: Progress = None, temperature: float = 0,
+                 seeds: list[int] | None = None) -> list[str | Failed]:
+        """Greedy by default; with a temperature, each request carries its own `seed` (servers that honour it,
+        as vLLM does, give the same sample again). A conversation goes to chat completions as its messages;
+        to a completions-only model it goes as plain text."""
+        seeds = list(seeds) if seeds is not None else [None] * len(prompts)
+        if len(seeds) != len(prompts):
+            raise ValueError(f"{len(seeds)} seeds for {len(prompts)} prompts")
+
         async def run() -> list:
             async with self._client() as client:
                 gate = asyncio.Semaphore(self.concurrency)
 
-                async def one(prompt: str):
-                    if self.chat:
-                        body = {"messages": [{"role": "user", "content": prompt}], "max_tokens": max_new_tokens,
-                                "temperature": 0}
+                async def one(prompt: Prompt, seed: int | None):
+                    sampling = {"temperature": temperature, **({"seed": seed} if seed is not None else {})}
+                    if self.chat or (isinstance(prompt, list) and not self.completions):
+                        messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+                        body = {"messages": messages, "max_tokens": max_new_tokens, **sampling}
                         out = await self._post(client, gate, "/chat/completions", body, _chat_text)
                     else:
-                        body = {"prompt": prompt, "max_tokens": max_new_tokens, "temperature": 0,
-                                "stop": stop[:4] or None}
+                        text = render_plain(prompt) if isinstance(prompt, list) else prompt
+                        body = {"prompt": text, "max_tokens": max_new_tokens, **sampling, "stop": stop[:4] or None}
                         out = await self._post(client, gate, "/completions", body, _completion_text)
                     if progress:
                         progress(1)
                     return out if isinstance(out, Failed) else cut_answer_at_stop(out, stop)
 
-                return await asyncio.gather(*(one(p) for p in prompts))
+                return await asyncio.gather(*(one(p, seed) for p, seed in zip(prompts, seeds)))
 
         return self._settle(_run(run()))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from .base import Loglikelihood, Progress, cut_at_stop
+from .base import Loglikelihood, Progress, Prompt, cut_at_stop, render_plain
 from .errors import ModelError
 from .packing import batches, pack, plan
 
@@ -142,7 +142,16 @@ class TransformersModel:
             hits.append(chosen.argmax(-1) == tgt)
         return zip(p.owner, torch.cat(picked).tolist(), torch.cat(hits).tolist())
 
-    def _prompt(self, text: str) -> list[int]:
+    def _prompt(self, text: Prompt) -> list[int]:
+        """A text (wrapped as one user turn for a chat model), or a conversation (`base.Prompt`) in the chat
+        template, or as plain text for a model without one."""
+        if isinstance(text, list):
+            if not self.tokenizer.chat_template:
+                return self._encode(render_plain(text))
+            rendered = self.tokenizer.apply_chat_template(
+                [{"role": m["role"], "content": m.get("content") or ""} for m in text],
+                add_generation_prompt=True, tokenize=False)
+            return self._encode(rendered, special=False)
         if self.chat:
             rendered = self.tokenizer.apply_chat_template(
                 [{"role": "user", "content": text}], add_generation_prompt=True, tokenize=False)
@@ -150,7 +159,7 @@ class TransformersModel:
         return self._encode(text)
 
     @torch.inference_mode()
-    def generate(self, prompts: list[str], *, max_new_tokens: int, stop: list[str],
+    def generate(self, prompts: list[Prompt], *, max_new_tokens: int, stop: list[str],
                  progress: Progress = None, batch_size: int = 8, temperature: float = 0.0,
                  seeds: list[int] | None = None) -> list[str]:
         """Greedy, in batches; with a temperature, each prompt is sampled alone under its own seed, so a sample
@@ -178,7 +187,7 @@ class TransformersModel:
                 progress(len(encoded))
         return outputs
 
-    def _sample(self, prompt: str, seed: int, temperature: float, max_new_tokens: int, stop: list[str],
+    def _sample(self, prompt: Prompt, seed: int, temperature: float, max_new_tokens: int, stop: list[str],
                 progress: Progress) -> str:
         """One sample from the full distribution at `temperature` (no top-k or top-p), the RNG seeded for it
         alone and restored afterwards."""

@@ -2,6 +2,8 @@
 
 Pages are server-rendered (Jinja2, autoescaped); the script on the arena page writes model text
 with ``textContent`` only. Every refusal answers with a code and one line in English and Korean.
+New visitors are budgeted per address and per subnet, and with ``pow_bits`` a visitor's votes count
+only once its browser has done the proof of work (``proof.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ...store import open_store
 from .. import tables  # noqa: F401  (registers the arena tables)
+from ..budgets import NEW_VISITORS, Budget
 from ..categories import classify
+from ..challenge import SCRIPT, ChallengeError
 from ..contenders import Backends, Contender, load_contenders
 from ..errors import ArenaError
 from ..honesty import RULES_EN, RULES_KO, normalise_prompt
@@ -38,49 +42,18 @@ from .chart import rating_chart
 from .guard import (BodyTooLarge, Visitors, client_address, header_values, is_trusted, load_secret, networks,
                     read_capped, secret_path, text_problem)
 from .intake import VoteIntake
-from .limits import Limits
+from .limits import Limits, budget_takes
 from .live import Battles, Busy
+from .proof import Proofs
+from .refusals import refusal, refuse
 from .shared import Take, open_counters, short_key
 
 COOKIE = "dokja_visitor"
 SMALL = 10_000  # votes: below this the leaderboard is recomputed on every change
 HERE = Path(__file__).parent
 
-MESSAGES = {
-    "empty_prompt": ("Write a prompt first.", "먼저 질문을 입력하세요."),
-    "prompt_too_long": ("The prompt is too long: at most {n} characters.", "질문이 너무 깁니다: 최대 {n}자입니다."),
-    "bad_request": ("The request could not be read.", "요청을 읽을 수 없습니다."),
-    "slow_down": ("Too many requests; wait a minute and try again.", "요청이 너무 많습니다. 1분 뒤 다시 시도하세요."),
-    "flood": ("This prompt has been sent too many times; try another one.",
-              "같은 질문이 너무 많이 제출되었습니다. 다른 질문을 입력하세요."),
-    "no_models": ("The arena has fewer than two models right now.", "지금은 아레나에 모델이 둘 미만입니다."),
-    "no_session": ("No visitor session: reload the page.", "방문자 세션이 없습니다. 페이지를 새로 고치세요."),
-    "bad_outcome": ("A vote is a, b, tie or both_bad.", "투표는 a, b, tie, both_bad 중 하나입니다."),
-    "unknown": ("No such battle.", "없는 대결입니다."),
-    "not_yours": ("This battle belongs to another visitor.", "다른 방문자의 대결입니다."),
-    "not_finished": ("Wait until both answers have finished.", "두 답변이 모두 끝날 때까지 기다리세요."),
-    "already_voted": ("This battle already has a vote.", "이 대결에는 이미 투표했습니다."),
-    "lost": ("This battle's answers were lost; start a new one.", "이 대결의 답변이 사라졌습니다. 새 대결을 시작하세요."),
-    "not_text": ("The prompt must be text.", "질문은 텍스트여야 합니다."),
-    "bad_text": ("The prompt holds characters that cannot be stored (control characters or broken Unicode).",
-                 "질문에 저장할 수 없는 문자(제어 문자 또는 깨진 유니코드)가 있습니다."),
-    "busy": ("The arena is busy; try again in a few seconds.", "아레나가 붐빕니다. 몇 초 뒤 다시 시도하세요."),
-    "unavailable": ("The vote could not be stored and was not counted; try again shortly.",
-                    "투표를 저장하지 못해 반영되지 않았습니다. 잠시 뒤 다시 시도하세요."),
-}
 VIEWS = [("all", "All", "전체"), ("ko", "Korean", "한국어"), ("en", "English", "영어"), ("coding", "Coding", "코딩"),
          ("math", "Maths", "수학"), ("general", "General", "일반")]
-
-
-def refusal(code: str, status: int, **fmt) -> tuple[int, bytes]:
-    en, ko = MESSAGES[code]
-    body = {"error": code, "en": en.format(**fmt), "ko": ko.format(**fmt)}
-    return status, json.dumps(body, ensure_ascii=False).encode()
-
-
-def refuse(code: str, status: int, **fmt) -> Response:
-    status, body = refusal(code, status, **fmt)
-    return Response(body, status_code=status, media_type="application/json")
 
 
 @dataclass
@@ -99,6 +72,8 @@ class Settings:
     max_battles: int = 32  # battles running or waiting for a worker; beyond this, 503
     secret: bytes | None = dataclasses.field(default=None, repr=False)  # else kept in a file next to the store
     redis_url: str | None = None  # shared counters in Redis; else in the store
+    new_visitors: Budget = NEW_VISITORS  # new visitor identities per address and per subnet, in its window
+    pow_bits: int = 0  # proof of work before a visitor's votes count, in leading zero bits (0: none asked)
 
 
 class Arena:
@@ -108,13 +83,15 @@ class Arena:
         self.settings = settings
         self.sessions = open_store(settings.store_url)
         self.engine = self.sessions.kw["bind"]
-        self.visitors = Visitors(settings.secret or load_secret(secret_path(self.engine.url, settings.cache)))
+        secret = settings.secret or load_secret(secret_path(self.engine.url, settings.cache))
+        self.visitors = Visitors(secret)
         self.trusted = networks(settings.trusted_proxies)
         self.box = BallotBox(self.engine)
         self.backends = Backends(settings.cache)
         self.battles = Battles(self.sessions, self.backends, settings.max_new_tokens,
                                settings.generation_workers, settings.max_battles)
         self.counters = open_counters(self.engine, settings.redis_url)
+        self.proofs = Proofs(secret, settings.pow_bits, self.counters, self.sessions)
         self.rng = np.random.default_rng(settings.seed)
         self._fixed = contenders
         self._field: tuple[float, list[Contender], dict] = (0.0, [], {})
@@ -169,10 +146,15 @@ class Arena:
         return bool(proto) and is_trusted(peer, self.trusted) and proto[-1].split(",")[-1].strip().lower() == "https"
 
     def new_visitor(self, scope) -> str | None:
-        """A freshly signed token, unless this address has had its share of new visitors this minute."""
-        if not self.counters.take([self.settings.limits.take("new_visitors_per_address", self.address(scope))])[0]:
-            return None
-        return self.visitors.issue()
+        """A freshly signed token, unless this address has had its share of new visitors this minute, or it or
+        its subnet its budget of them (a refusal does not use the budget up, as in ``budgets.admitted``)."""
+        address = self.address(scope)
+        burst = self.settings.limits.take("new_visitors_per_address", address)
+        budget = budget_takes("new_visitors", self.settings.new_visitors, address)
+        if all(self.counters.take([burst, *budget])):
+            return self.visitors.issue()
+        self.counters.give_back(budget)
+        return None
 
     def vote_allowed(self, token: str, address: str) -> bool:
         """Within the visitor's and the address's votes this minute (counted across every worker)."""
@@ -340,8 +322,48 @@ def create_app(store_url: str | None = None, *, cache: Path = Path(".dokja"), ma
         if not arena.visitors.valid(token):  # a made-up or stale cookie: a new visitor, with a new one's budget
             fresh = token = await run_in_threadpool(arena.new_visitor, request.scope)
             if token is None:
-                return refuse("slow_down", 429)
+                return refuse("new_visitors", 429)
         return give_cookie(request, await open_new_battle(request, token), fresh)
+
+    @app.get("/api/challenge")
+    async def get_challenge(request: Request):
+        """The visitor's proof of work to do, or ``verified`` when there is none (done already, or not asked)."""
+        token, fresh = request.cookies.get(COOKIE), None
+        if not arena.visitors.valid(token):
+            fresh = token = await run_in_threadpool(arena.new_visitor, request.scope)
+            if token is None:
+                return refuse("new_visitors", 429)
+        body: dict = {"verified": True}
+        if await run_in_threadpool(arena.proofs.needed, token):
+            issued = arena.proofs.challenge(token)
+            body = {"verified": False, "challenge": issued.token, "difficulty": issued.difficulty,
+                    "expires": issued.expires}
+        return give_cookie(request, JSONResponse(body, headers={"cache-control": "no-store"}), fresh)
+
+    @app.post("/api/challenge")
+    async def answer_challenge(request: Request):
+        token = request.cookies.get(COOKIE)
+        if not arena.visitors.valid(token):
+            return refuse("no_session", 401)
+        try:
+            body = json.loads(await read_capped(request.stream(), 4096))
+            challenge, nonce = body["challenge"], body["nonce"]
+        except (BodyTooLarge, ValueError, TypeError, KeyError):
+            return refuse("bad_request", 400)
+        if not isinstance(challenge, str) or isinstance(nonce, bool) or not isinstance(nonce, (str, int)):
+            return refuse("bad_request", 400)
+        try:
+            await run_in_threadpool(arena.proofs.answer, token, arena.address(request.scope), challenge, nonce)
+        except ChallengeError as exc:
+            status, refused = refusal("bad_proof", 403)
+            return JSONResponse({**json.loads(refused), "why": str(exc)}, status_code=status)
+        return JSONResponse({"verified": True})
+
+    @app.get("/challenge.js")
+    def challenge_script():
+        """The solver the arena page runs, served from here: the page may only run same-origin scripts."""
+        return Response(SCRIPT, media_type="text/javascript; charset=utf-8",
+                        headers={"cache-control": "public, max-age=3600"})
 
     async def read_prompt(request: Request) -> str | Response:
         """The prompt from a JSON body, or the refusal: too large (even chunked), not JSON, not storable text."""

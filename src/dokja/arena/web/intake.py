@@ -3,7 +3,7 @@
 Going around the framework's routing, validation and response classes is what lets a small
 machine take well over a thousand votes a second; the rules are the same as everywhere else:
 a session cookie, rate limits per visitor and per address (the shared counters every worker
-counts in), the ballot box's durable commit.
+counts in), the proof of work where the site asks for one, the ballot box's durable commit.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .guard import HEADERS
 
 VOTE_PATH = re.compile(r"^/api/battles/([^/]{1,64})/vote$")
 MAX_BODY = 4096
-STATUS = {"unknown": 404, "not_yours": 403, "not_finished": 409, "already_voted": 409}
+STATUS = {"unknown": 404, "not_yours": 403, "not_finished": 409, "already_voted": 409, "no_proof": 403}
 
 
 def cookie(headers: list[tuple[bytes, bytes]], name: str) -> str | None:
@@ -77,7 +77,7 @@ class VoteIntake:
         if not await run_in_threadpool(self.arena.vote_allowed, token, self.arena.address(scope)):
             return self.refusal("slow_down", 429)
         try:
-            verdict = await self.arena.box.cast(Ballot(key, token, outcome))
+            verdict = await self.arena.box.cast(Ballot(key, token, outcome, self.arena.proofs.bits > 0))
         except (SQLAlchemyError, StoreError):  # the store cannot take the vote (a full disk, the database away): not counted
             return self.refusal("unavailable", 503)
         if verdict.status != "ok":

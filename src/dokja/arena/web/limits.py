@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..budgets import Budget, BudgetError, address_key, subnet
 from .shared import Take, short_key
 
 
@@ -23,3 +24,13 @@ class Limits:
     def take(self, name: str, key: str) -> Take:
         """One event against the allowance ``name`` (a field above) for ``key``."""
         return Take(name, short_key(key), getattr(self, name), self.window_s)
+
+
+def budget_takes(name: str, budget: Budget, address: str) -> list[Take]:
+    """One event against ``budget`` for ``address``: its own count (an IPv6 address as its /64) and its subnet's."""
+    try:
+        own, net = address_key(address), subnet(address)
+    except BudgetError:  # not an IP address (a test client, a Unix socket): counted as itself
+        own = net = address
+    return [Take(f"{name}_address", short_key(own), budget.per_address, budget.window_s),
+            Take(f"{name}_subnet", short_key(net), budget.per_subnet, budget.window_s)]

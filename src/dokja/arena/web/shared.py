@@ -3,7 +3,8 @@
 Each key's window opens with its first event and lasts ``window_s``; the count is incremented in one statement
 (``INSERT … ON CONFLICT DO UPDATE … RETURNING`` in the store, ``SET NX`` and ``INCR`` in one Redis transaction),
 so several processes over one store count together and a restart forgets nothing. Refused events count too:
-a client that keeps knocking stays refused until its window closes.
+a client that keeps knocking stays refused until its window closes; a budget that should not be used up by
+refusals (new visitors per subnet, where one knocker would lock out the neighbours) gives its events back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.engine import Engine
 
 from ..errors import ArenaError
@@ -46,6 +47,9 @@ class Counters(Protocol):
     def take(self, takes: list[Take], now: float | None = None) -> list[bool]:
         """Count every event; for each, whether it is within its limit."""
 
+    def give_back(self, takes: list[Take], now: float | None = None) -> None:
+        """Uncount events counted by ``take`` that were not admitted after all."""
+
 
 class StoreCounters:
     """Counters in the store's ``arena_counter`` table: one upsert for all of a request's keys."""
@@ -74,6 +78,13 @@ class StoreCounters:
         self._sweep(now)
         return [counts[t.name, t.key] <= t.limit for t in takes]
 
+    def give_back(self, takes: list[Take], now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            for t in {(t.name, t.key): t for t in takes}.values():
+                conn.execute(update(Counter).where(Counter.name == t.name, Counter.key == t.key, Counter.until > now,
+                                                   Counter.count > 0).values(count=Counter.count - 1))
+
     def count(self, take: Take, now: float | None = None) -> int:
         """The events counted so far in ``take``'s open window."""
         now = time.time() if now is None else now
@@ -96,6 +107,8 @@ class RedisCounters:
     """Counters in Redis: per key ``SET NX PX`` (the window opens) and ``INCR``, in one transaction."""
 
     PREFIX = "dokja:arena:"
+    GIVE_BACK = "if redis.call('get', KEYS[1]) and tonumber(redis.call('get', KEYS[1])) > 0 then " \
+                "return redis.call('decr', KEYS[1]) end return 0"  # never brings back a closed window
 
     def __init__(self, url: str):
         try:
@@ -119,6 +132,10 @@ class RedisCounters:
             pipe.incr(self._name(t))
         counts = pipe.execute()[1::2]
         return [c <= t.limit for c, t in zip(counts, takes)]
+
+    def give_back(self, takes: list[Take], now: float | None = None) -> None:
+        for t in takes:
+            self.client.eval(self.GIVE_BACK, 1, self._name(t))
 
     def count(self, take: Take, now: float | None = None) -> int:
         return int(self.client.get(self._name(take)) or 0)

@@ -1,9 +1,10 @@
 // The arena page: send a prompt, follow both answers as they stream, vote, then see who they were.
-// Model text is only ever written with textContent, never as HTML.
+// Model text is only ever written with textContent, never as HTML. A new visitor's browser does the site's
+// proof of work (solveChallenge, from /challenge.js) in the background; a vote waits for it.
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
-  var battle = null, source = null, finished = {};
+  var battle = null, source = null, finished = {}, proof = null;
 
   function lang() { return document.documentElement.getAttribute("data-lang") === "ko" ? "ko" : "en"; }
 
@@ -87,13 +88,39 @@
     return who.model + (name ? " · " + name : "");
   }
 
-  async function vote(outcome) {
+  async function prove() {
+    var response = await fetch("/api/challenge", { credentials: "same-origin", cache: "no-store" });
+    var body = await response.json().catch(function () { return {}; });
+    if (!response.ok || body.verified) { return response.ok ? null : body; }
+    var nonce = await solveChallenge(body.challenge, body.difficulty);
+    response = await fetch("/api/challenge", {
+      method: "POST", headers: { "content-type": "application/json" }, credentials: "same-origin",
+      body: JSON.stringify({ challenge: body.challenge, nonce: nonce })
+    });
+    return response.ok ? null : await response.json().catch(function () { return {}; });
+  }
+
+  // The refusal that stopped the proof of work, or null once it is done (or none is asked).
+  function proven() {
+    if (!proof) {
+      proof = prove().catch(function () {
+        return { en: "This browser could not do the proof of work; try another browser.",
+                 ko: "이 브라우저에서는 작업 증명을 할 수 없습니다. 다른 브라우저를 사용하세요." };
+      });
+    }
+    return proof;
+  }
+
+  async function vote(outcome, again) {
     voteButtons(false);
+    var failed = await proven();
+    if (failed) { proof = null; notice(failed); voteButtons(true); return; }
     var response = await fetch("/api/battles/" + encodeURIComponent(battle) + "/vote", {
       method: "POST", headers: { "content-type": "application/json" }, credentials: "same-origin",
       body: JSON.stringify({ outcome: outcome })
     });
     var body = await response.json().catch(function () { return {}; });
+    if (response.status === 403 && body.error === "no_proof" && !again) { proof = null; return vote(outcome, true); }
     if (!response.ok) { notice(body); return; }
     $("reveal-a").textContent = "— " + owner(body.a);
     $("reveal-b").textContent = "— " + owner(body.b);
@@ -106,4 +133,5 @@
     b.addEventListener("click", function () { vote(b.getAttribute("data-outcome")); });
   });
   $("again").addEventListener("click", function () { reset(); $("prompt").value = ""; $("prompt").focus(); });
+  proven();
 })();
