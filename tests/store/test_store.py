@@ -12,7 +12,7 @@ def test_migrations_create_every_table(store_url):
     assert TABLES <= set(inspect(engine).get_table_names())
     open_store(store_url)  # migrating again is a no-op
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0013"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0014"
 
 
 def test_sqlite_default_uses_wal(tmp_path):

@@ -11,10 +11,37 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["A_WINS", "B_WINS", "TIE", "BOTH_BAD", "Cells", "aggregate", "subset", "flipped"]
+__all__ = ["A_WINS", "B_WINS", "TIE", "BOTH_BAD", "UNIT", "CellCount", "Cells", "aggregate", "fixed", "summed",
+           "subset", "flipped"]
 
 A_WINS, B_WINS, TIE, BOTH_BAD = 0, 1, 2, 3
+UNIT = 1 << 32  # a weight of 1, in the units weights are summed in
 _CHUNK = 1 << 20
+
+
+def fixed(weight: float) -> int:
+    """A vote's weight as a whole number of units of 2⁻³²: sums of these are exact, so votes summed in any
+    order, by the database as they arrive or here from an export, give the same cells to the bit."""
+    return round(weight * UNIT)
+
+
+@dataclass(frozen=True)
+class CellCount:
+    """Votes alike, summed: one ordered pair and outcome, in one view (category, language) and standing
+    (flagged, revealing a model). ``n`` counts them; ``w`` and ``w2`` sum their weights and squared weights
+    in units of 2⁻³² (:func:`fixed`). The store keeps these as votes arrive; a leaderboard computed from
+    them equals the one computed from the votes themselves."""
+
+    model_a: str
+    model_b: str
+    outcome: str
+    category: str = "general"
+    language: str = "other"
+    flagged: bool = False
+    reveals_identity: bool = False
+    n: int = 1
+    w: int = UNIT
+    w2: int = UNIT
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,23 @@ def aggregate(a, b, outcome, weight=None, n_models: int | None = None, both_bad:
         if sq is not None:
             sq += np.bincount(code, weights=w * w, minlength=size)
 
+    return _folded(by_code, sq, n, both_bad)
+
+
+def summed(a, b, outcome, total, sq=None, n_models: int | None = None, both_bad: str = "tie") -> Cells:
+    """Cells from rows that each sum votes alike (the store's counts): ``total`` per row is their count or
+    summed weight, ``sq`` their summed squared weight (None when unweighted). Codes as in :func:`aggregate`."""
+    a, b, outcome = (np.asarray(x, dtype=np.int64) for x in (a, b, outcome))
+    n = int(max(a.max(), b.max())) + 1 if n_models is None else int(n_models)
+    size = 4 * n * n
+    code = a * (4 * n) + b * 4 + outcome
+    by_code = np.bincount(code, weights=np.asarray(total, np.float64), minlength=size)
+    sq_code = None if sq is None else np.bincount(code, weights=np.asarray(sq, np.float64), minlength=size)
+    return _folded(by_code, sq_code, n, both_bad)
+
+
+def _folded(by_code: np.ndarray, sq: np.ndarray | None, n: int, both_bad: str) -> Cells:
+    """Cells from sums per (a, b, outcome) code, leaving out pairs without votes."""
     i, j = np.triu_indices(n, 1)
     folded = _fold(by_code.reshape(n, n, 4), i, j, both_bad)
     if np.any(by_code.reshape(n, n, 4)[np.arange(n), np.arange(n)]):

@@ -22,7 +22,7 @@ import numpy as np
 
 from .bootstrap import bootstrap
 from .bounds import outside_bounds, widen_thin
-from .cells import Cells, aggregate, subset
+from .cells import UNIT, CellCount, Cells, aggregate, fixed, subset, summed
 from .errors import ArenaError
 from .ratings import CONVENTIONS, TIES, arena_ridge_alpha, fit, ranks, sandwich
 from .style import COVARIATES, style_covariates, style_fit, style_intervals
@@ -131,7 +131,7 @@ class _Estimate:
     joint_upper: np.ndarray
 
 
-def compute_leaderboard(votes: Iterable[VoteRecord], *, ties: str = "half", interval: str = "sandwich",
+def compute_leaderboard(votes: Iterable[VoteRecord | CellCount], *, ties: str = "half", interval: str = "sandwich",
                         anchor: str | None = None, anchor_rating: float = 1000.0, category: str | None = None,
                         style: bool = False, rounds: int = 1000, seed: int = 0, level: float = 0.95,
                         convention: str = "mle", parts: str = "separate") -> Leaderboard:
@@ -145,26 +145,33 @@ def compute_leaderboard(votes: Iterable[VoteRecord], *, ties: str = "half", inte
     Votes in parts that never met are never ranked together: ``parts="separate"`` (the default, so the
     site shows early boards) rates each part on its own, ranks within it and numbers it in
     :attr:`Row.part`; ``parts="refuse"`` (what stage points use) raises an :class:`ArenaError` naming them.
+
+    ``votes`` may also be the store's counts (:class:`~dokja.arena.cells.CellCount`), which give the same board
+    as the votes they count, for every view but the style-controlled one (that needs each vote's answers).
     """
     opt = _Options(ties, interval, anchor, anchor_rating, style, rounds, seed, level, convention)
     _check_options(opt, parts)
     in_view = [v for v in votes if category is None or category in (v.category, v.language)]
     for v in in_view:
         _check_vote(v)
-    kept = sorted((v for v in in_view if not (v.flagged or v.reveals_identity)), key=_canonical)
+    kept = [v for v in in_view if not (v.flagged or v.reveals_identity)]
+    if style and any(isinstance(v, CellCount) for v in kept):
+        raise ArenaError("the style-controlled view needs each vote's answers, not the store's counts")
+    counts, ballots = _pair_counts(kept), sorted(kept, key=_canonical) if style else []
     params = {"level": level, "anchor_rating": anchor_rating, "both_bad": "tie", "convention": convention}
     if interval == "bootstrap":
         params.update(rounds=rounds, seed=seed)
-    board = Leaderboard(ties, interval, anchor or "mean", [], params, len(kept), len(in_view) - len(kept),
+    n_kept = _n(counts)
+    board = Leaderboard(ties, interval, anchor or "mean", [], params, n_kept, sum(map(_votes, in_view)) - n_kept,
                         category, style)
-    models = sorted({v.model_a for v in kept} | {v.model_b for v in kept})
+    models = sorted({a for a, _, _ in counts} | {b for _, b, _ in counts})
     if anchor is not None and anchor not in models:
         raise ArenaError(f"anchor model {anchor!r} has no counted votes; models are {', '.join(models) or 'none'}")
     if len(models) < 2:
         return board
-    groups = _groups(kept, models)
+    groups = _groups(counts, models)
     if len(groups) == 1:
-        board.rows, extra = _rate(kept, models, opt)
+        board.rows, extra = _rate(counts, ballots, models, opt)
         params.update(extra)
         return board
     if parts == "refuse":
@@ -172,11 +179,35 @@ def compute_leaderboard(votes: Iterable[VoteRecord], *, ties: str = "half", inte
     params["parts"] = []
     for number, names in enumerate(groups, 1):
         inside = set(names)
-        sub = [v for v in kept if v.model_a in inside]
-        rows, extra = _rate(sub, names, dataclasses.replace(opt, anchor=anchor if anchor in inside else None))
+        sub = {key: c for key, c in counts.items() if key[0] in inside}
+        rows, extra = _rate(sub, [v for v in ballots if v.model_a in inside], names,
+                            dataclasses.replace(opt, anchor=anchor if anchor in inside else None))
         board.rows += [dataclasses.replace(r, part=number) for r in rows]
-        params["parts"].append({"part": number, "models": names, "n_votes": len(sub), **extra})
+        params["parts"].append({"part": number, "models": names, "n_votes": _n(sub), **extra})
     return board
+
+
+def _pair_counts(kept) -> dict[tuple[str, str, str], list[int]]:
+    """(model A, model B, outcome) → [votes, summed weight, summed squared weight], weights in units of 2⁻³²:
+    whole numbers, so the sums are exact whatever order the votes (or the store's counts) come in."""
+    out: dict[tuple[str, str, str], list[int]] = {}
+    for v in kept:
+        if isinstance(v, CellCount) and not v.n:
+            continue
+        c = out.setdefault((v.model_a, v.model_b, v.outcome), [0, 0, 0])
+        if isinstance(v, CellCount):
+            c[0], c[1], c[2] = c[0] + v.n, c[1] + v.w, c[2] + v.w2
+        else:
+            c[0], c[1], c[2] = c[0] + 1, c[1] + fixed(v.weight), c[2] + fixed(v.weight * v.weight)
+    return out
+
+
+def _n(counts: dict) -> int:
+    return sum(c[0] for c in counts.values())
+
+
+def _votes(v) -> int:
+    return v.n if isinstance(v, CellCount) else 1
 
 
 def _check_options(opt: _Options, parts: str) -> None:
@@ -198,7 +229,11 @@ def _check_options(opt: _Options, parts: str) -> None:
         raise ArenaError(f"level must lie strictly between 0 and 1, not {opt.level!r}")
 
 
-def _check_vote(v: VoteRecord) -> None:
+def _check_vote(v: VoteRecord | CellCount) -> None:
+    if isinstance(v, CellCount):
+        if v.outcome not in _CODE or v.model_a == v.model_b or v.n < 0 or v.w < 0:
+            raise ArenaError(f"stored count {v.model_a} vs {v.model_b} ({v.outcome}, {v.n} votes) is not a vote count")
+        return
     if v.outcome not in _CODE:
         raise ArenaError(f"battle {v.battle}: outcome must be one of {', '.join(OUTCOMES)}, not {v.outcome!r}")
     if v.model_a == v.model_b:
@@ -211,11 +246,11 @@ def _canonical(v: VoteRecord):
     return (v.battle, v.model_a, v.model_b, v.outcome, v.weight, v.len_a, v.len_b, v.md_a, v.md_b)
 
 
-def _groups(kept, models: list[str]) -> list[list[str]]:
+def _groups(counts: dict, models: list[str]) -> list[list[str]]:
     """The connected parts of the vote graph, as sorted model names, largest first."""
     index = {m: k for k, m in enumerate(models)}
-    a = np.array([index[v.model_a] for v in kept])
-    b = np.array([index[v.model_b] for v in kept])
+    a = np.array([index[x] for x, _, _ in counts])
+    b = np.array([index[y] for _, y, _ in counts])
     found = parts(aggregate(a, b, np.zeros(a.size, int), n_models=len(models)))
     return [[models[k] for k in g] for g in found]
 
@@ -227,29 +262,30 @@ def _disconnected(groups: list[list[str]]) -> str:
             "ratings across them are undefined")
 
 
-def _rate(kept, models: list[str], opt: _Options) -> tuple[list[Row], dict]:
-    """Rows (best first, ranked) and fit parameters for one connected set of votes."""
+def _rate(counts: dict, ballots: list[VoteRecord], models: list[str], opt: _Options) -> tuple[list[Row], dict]:
+    """Rows (best first, ranked) and fit parameters for one connected set of votes: their counts, and for the
+    style-controlled view the votes themselves (``ballots``)."""
     index = {m: k for k, m in enumerate(models)}
-    a = np.array([index[v.model_a] for v in kept])
-    b = np.array([index[v.model_b] for v in kept])
-    outcome = np.array([_CODE[v.outcome] for v in kept])
-    weight = np.array([v.weight for v in kept], dtype=np.float64)
-    params: dict = {"weighted": bool((weight != 1.0).any())}
-    cells = aggregate(a, b, outcome, weight=weight if params["weighted"] else None, n_models=len(models))
+    keys = sorted(counts)
+    a, b = np.array([index[k[0]] for k in keys]), np.array([index[k[1]] for k in keys])
+    outcome = np.array([_CODE[k[2]] for k in keys])
+    n, w, w2 = (np.array([counts[k][c] / (UNIT if c else 1) for k in keys]) for c in range(3))
+    params: dict = {"weighted": any(c[1] != c[0] * UNIT or c[2] != c[0] * UNIT for c in counts.values())}
+    cells = summed(a, b, outcome, w if params["weighted"] else n, w2 if params["weighted"] else None, len(models))
     anchor_index = index[opt.anchor] if opt.anchor is not None else None
     sup = support(cells, anchor_index)
     if not sup.bounded:
         params["reference"] = [models[k] for k in sup.reference]
     try:
         if opt.style:
-            est = _style_view(kept, a, b, outcome, weight, sup, anchor_index, opt, params)
+            est = _style_view(ballots, index, sup, anchor_index, opt, params)
         else:
             est = _plain_view(cells, sup, anchor_index, opt, params)
     except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
         raise ArenaError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     rating, lower, upper, jl, ju = _complete(cells, sup, est, opt)
     rank = ranks(jl, ju)
-    tally = _tally(kept)
+    tally = _tally(counts)
     rows = [Row(m, float(rating[k]), float(lower[k]), float(upper[k]), int(rank[k]), *tally[m],
                 unbounded=sup.side[k]) for k, m in enumerate(models)]
     rows.sort(key=_order)
@@ -331,8 +367,11 @@ def _plain_view(cells: Cells, sup: Support, anchor_index, opt: _Options, params:
     return _place(est, where, ci, shift)
 
 
-def _style_view(kept, a, b, outcome, weight, sup: Support, anchor_index, opt: _Options, params: dict) -> _Estimate:
+def _style_view(kept, index: dict, sup: Support, anchor_index, opt: _Options, params: dict) -> _Estimate:
     """Style-controlled ratings of the reference group, from its own votes."""
+    a, b = np.array([index[v.model_a] for v in kept]), np.array([index[v.model_b] for v in kept])
+    outcome = np.array([_CODE[v.outcome] for v in kept])
+    weight = np.array([v.weight for v in kept], dtype=np.float64)
     n = len(sup.side)
     where = sup.reference
     est = _empty(n)
@@ -367,21 +406,21 @@ def _style_view(kept, a, b, outcome, weight, sup: Support, anchor_index, opt: _O
     return _place(est, where, ci, shift)
 
 
-def _tally(kept) -> dict[str, tuple[int, int, int, int]]:
+def _tally(counts: dict) -> dict[str, tuple[int, int, int, int]]:
     """Unweighted (votes, wins, ties, losses) per model; both-bad counts as a tie."""
     c = Counter()
-    for v in kept:
-        c[v.model_a, "votes"] += 1
-        c[v.model_b, "votes"] += 1
-        if v.outcome == "a":
-            c[v.model_a, "wins"] += 1
-            c[v.model_b, "losses"] += 1
-        elif v.outcome == "b":
-            c[v.model_b, "wins"] += 1
-            c[v.model_a, "losses"] += 1
+    for (model_a, model_b, outcome), (k, _, _) in counts.items():
+        c[model_a, "votes"] += k
+        c[model_b, "votes"] += k
+        if outcome == "a":
+            c[model_a, "wins"] += k
+            c[model_b, "losses"] += k
+        elif outcome == "b":
+            c[model_b, "wins"] += k
+            c[model_a, "losses"] += k
         else:
-            c[v.model_a, "ties"] += 1
-            c[v.model_b, "ties"] += 1
+            c[model_a, "ties"] += k
+            c[model_b, "ties"] += k
     models = {m for m, _ in c}
     return {m: (c[m, "votes"], c[m, "wins"], c[m, "ties"], c[m, "losses"]) for m in models}
 
@@ -428,8 +467,9 @@ class FlagEffect:
         return self.with_flagged - self.counted
 
 
-def flag_effects(votes: Iterable[VoteRecord], **options) -> list[FlagEffect]:
-    """Each model's rating with and without the flagged votes, by :func:`compute_leaderboard` with ``options``.
+def flag_effects(votes: Iterable[VoteRecord | CellCount], **options) -> list[FlagEffect]:
+    """Each model's rating with and without the flagged votes, by :func:`compute_leaderboard` with ``options``
+    (from votes, or from the store's counts).
 
     Battles whose answers revealed a model stay out of both views: they were never blind.
     """
@@ -439,8 +479,8 @@ def flag_effects(votes: Iterable[VoteRecord], **options) -> list[FlagEffect]:
     flagged = Counter()
     for v in votes:
         if v.flagged and not v.reveals_identity:
-            flagged[v.model_a] += 1
-            flagged[v.model_b] += 1
+            flagged[v.model_a] += _votes(v)
+            flagged[v.model_b] += _votes(v)
     models = sorted(set(counted) | set(everything) | set(flagged))
     return [FlagEffect(m, counted.get(m, math.nan), everything.get(m, math.nan), flagged[m]) for m in models]
 

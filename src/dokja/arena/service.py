@@ -2,6 +2,12 @@
 
 Votes are cast in batches on one connection (``cast_votes``) so a single writer can commit many
 ballots with one durable commit; everything else works on an ordinary session.
+
+Each vote is also counted as it is stored, in the same transaction: into the cells the leaderboard is fitted
+from (``arena_cell``) and into its visitor's and subnet's tallies the honesty tests run on (``arena_tally``,
+``arena_unit``). The database adds (``INSERT … ON CONFLICT … DO UPDATE n = n + excluded.n``), so writers on
+several workers never lose a count, and the counts always equal a recount of the votes. The leaderboard and
+the flags are then brought up to date without reading every vote.
 """
 
 from __future__ import annotations
@@ -9,14 +15,18 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, case, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .tables import OUTCOMES, Answer, Battle, Visitor, Vote, utcnow
+from .cells import CellCount, fixed
+from .errors import ArenaError
+from .tables import OUTCOMES, Answer, Battle, Cell, Tally, Unit, Visitor, Vote, utcnow
 
 SIDES = ("a", "b")
+CELL_KEY = ("stage", "model_a", "model_b", "outcome", "category", "language", "flagged", "reveals_identity")
+_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -112,42 +122,104 @@ def cast_votes(conn: Connection, ballots: list[Ballot]) -> list[Verdict]:
     answer, already has a vote (also a vote earlier in the same batch), or needs a proof of work its
     visitor has not done.
     """
-    keys = sorted({b.battle for b in ballots})
-    finished = (select(func.count()).where(Answer.battle_id == Battle.id, Answer.finished.is_(True))
-                .scalar_subquery())
-    voted = exists().where(Vote.battle_id == Battle.id)
-    known = {}
-    for start in range(0, len(keys), 500):
-        rows = conn.execute(select(Battle.key, Battle.id, Battle.visitor_id, Battle.model_a, Battle.model_b,
-                                   Visitor.token, finished, voted, Visitor.proven_at)
-                            .join(Visitor, Visitor.id == Battle.visitor_id)
-                            .where(Battle.key.in_(keys[start:start + 500])))
-        known.update({r[0]: r for r in rows})
-    verdicts, inserts, taken = [], [], set()
+    known = _battles_to_vote(conn, sorted({b.battle for b in ballots}))
+    verdicts, inserts, cast, taken = [], [], [], set()
     now = utcnow()
     for ballot in ballots:
         row = known.get(ballot.battle)
         if row is None:
             verdicts.append(Verdict("unknown"))
             continue
-        _, battle_id, owner, model_a, model_b, token, n_finished, has_vote, proven_at = row
-        if token != ballot.token:
+        if row.token != ballot.token:
             status = "not_yours"
-        elif has_vote or battle_id in taken:
+        elif row.has_vote or row.id in taken:
             status = "already_voted"
-        elif n_finished < len(SIDES):
+        elif row.finished < len(SIDES):
             status = "not_finished"
-        elif ballot.needs_proof and proven_at is None:
+        elif ballot.needs_proof and row.proven_at is None:
             status = "no_proof"
         else:
             status = "ok"
-            taken.add(battle_id)
-            inserts.append({"battle_id": battle_id, "visitor_id": owner, "outcome": ballot.outcome,
+            taken.add(row.id)
+            cast.append((row, ballot.outcome))
+            inserts.append({"battle_id": row.id, "visitor_id": row.visitor_id, "outcome": ballot.outcome,
                             "created_at": now, "flagged": False, "reasons": []})
-        verdicts.append(Verdict(status, model_a, model_b))
+        verdicts.append(Verdict(status, row.model_a, row.model_b))
     if inserts:
         conn.execute(insert(Vote), inserts)
+        _count_cast(conn, cast, now)
     return verdicts
+
+
+def _battles_to_vote(conn: Connection, keys: list[str]) -> dict:
+    """Battle key → what judging a ballot on it and counting its vote need."""
+    here = Answer.battle_id == Battle.id
+    finished = select(func.count()).where(here, Answer.finished.is_(True)).scalar_subquery().label("finished")
+    stamped = select(func.count(Answer.finished_at)).where(here).scalar_subquery().label("stamped")
+    done = select(func.max(Answer.finished_at)).where(here).scalar_subquery().label("done")
+    reveals = exists().where(here, Answer.reveals_identity.is_(True)).label("reveals")
+    voted = exists().where(Vote.battle_id == Battle.id).label("has_vote")
+    known = {}
+    for start in range(0, len(keys), _CHUNK):
+        rows = conn.execute(select(Battle.key, Battle.id, Battle.visitor_id, Battle.model_a, Battle.model_b,
+                                   Visitor.token, finished, voted, Visitor.proven_at, Battle.stage, Battle.category,
+                                   Battle.language, Battle.weight, Battle.created_at, stamped, done, reveals,
+                                   Visitor.address)
+                            .join(Visitor, Visitor.id == Battle.visitor_id)
+                            .where(Battle.key.in_(keys[start:start + _CHUNK])))
+        known.update({r.key: r for r in rows})
+    return known
+
+
+def _count_cast(conn: Connection, cast: list, now) -> None:
+    """Add votes just stored to the cells, and to their visitor's and subnet's tallies (not flagged: a visitor's
+    flag reaches its new votes at the next refresh of the flags)."""
+    from .honesty import MIN_SECONDS, client_net
+
+    cells: dict[tuple, list[int]] = {}
+    tallies: dict[tuple, int] = {}
+    units: dict[str, list] = {}
+    for row, outcome in cast:
+        key = (row.stage, row.model_a, row.model_b, outcome, row.category, row.language, False, bool(row.reveals))
+        _add_vote(cells.setdefault(key, [0, 0, 0]), row.weight)
+        ready = row.done if row.stamped == len(SIDES) else row.created_at  # as vote_rows times it
+        quick = max((now - ready).total_seconds(), 0.0) < MIN_SECONDS
+        net = client_net(row.address) or ""
+        for unit in (f"v:{row.visitor_id}", f"n:{net}" if net else None):
+            if unit:
+                tallies[unit, row.model_a, row.model_b, outcome, quick] = tallies.get(
+                    (unit, row.model_a, row.model_b, outcome, quick), 0) + 1
+                units.setdefault(unit, [0, net if unit.startswith("v:") else ""])[0] += 1
+    add_counts(conn, Cell, [dict(zip(CELL_KEY, k), n=n, w=w, w2=w2) for k, (n, w, w2) in cells.items()])
+    add_counts(conn, Tally, [dict(zip(("unit", "model_a", "model_b", "outcome", "quick"), k), n=n)
+                             for k, n in tallies.items()])
+    add_counts(conn, Unit, [{"unit": u, "net": net, "n": n, "flagged": False, "reasons": []}
+                            for u, (n, net) in units.items()])
+
+
+def _add_vote(sums: list[int], weight: float, sign: int = 1) -> None:
+    sums[0] += sign
+    sums[1] += sign * fixed(weight)
+    sums[2] += sign * fixed(weight * weight)
+
+
+def add_counts(conn: Connection, table, rows: list[dict]) -> None:
+    """Add ``rows`` to a table of counts in one upsert, ``INSERT … ON CONFLICT (key) DO UPDATE SET n = n +
+    excluded.n`` (and ``w``, ``w2``): the database does the adding, atomically, so two writers never lose a
+    count; rows go in key order, so concurrent writers take row locks in the same order."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        raise ArenaError(f"the arena keeps its counts on SQLite or PostgreSQL, not {conn.dialect.name}")
+    keys = [c.name for c in table.__table__.primary_key]
+    stmt = upsert(table)
+    added = {c: table.__table__.c[c] + stmt.excluded[c] for c in ("n", "w", "w2") if c in table.__table__.c}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=added),
+                 sorted(rows, key=lambda r: tuple(r[k] for k in keys)))
 
 
 def vote_rows(session: Session) -> list[dict]:
@@ -178,11 +250,59 @@ def vote_rows(session: Session) -> list[dict]:
 
 
 def set_flags(session: Session, flags: dict[int, list[str]]) -> int:
-    """Mark the votes of flagged visitors (reasons kept), clear the rest; returns how many are flagged."""
-    session.execute(update(Vote).values(flagged=False, reasons=[]))
-    for visitor, reasons in flags.items():
-        session.execute(update(Vote).where(Vote.visitor_id == visitor).values(flagged=True, reasons=list(reasons)))
-    return int(session.scalar(select(func.count()).select_from(Vote).where(Vote.flagged.is_(True))) or 0)
+    """Mark the votes of flagged visitors (reasons kept), clear the rest; returns how many are flagged.
+
+    Only what changed is written: visitors whose flag or reasons changed, and votes a flagged visitor cast
+    since it was flagged. Each vote whose flag changes moves its counts between the flagged and unflagged
+    cells in this same transaction, so the cells never disagree with the votes."""
+    before = {int(unit[2:]): list(reasons) for unit, reasons in
+              session.execute(select(Unit.unit, Unit.reasons).where(Unit.flagged.is_(True)))}
+    moved: dict[tuple, list[int]] = {}
+    fresh = _refile(session, sorted(flags), True, moved)
+    _refile(session, sorted(set(before) - set(flags)), False, moved)
+    add_counts(session.connection(), Cell, [dict(zip(CELL_KEY, k), n=n, w=w, w2=w2)  # one upsert: locks in key order
+                                            for k, (n, w, w2) in moved.items()])
+    changed = {v: list(r) for v, r in flags.items() if before.get(v) != list(r) or v in fresh}
+    changed.update({v: [] for v in before if v not in flags})
+    for visitor, reasons in sorted(changed.items()):
+        session.execute(update(Vote).where(Vote.visitor_id == visitor).values(reasons=reasons),
+                        execution_options={"synchronize_session": False})
+        session.execute(update(Unit).where(Unit.unit == f"v:{visitor}").values(flagged=bool(reasons),
+                                                                               reasons=reasons),
+                        execution_options={"synchronize_session": False})
+    return int(session.scalar(select(func.coalesce(func.sum(Cell.n), 0)).where(Cell.flagged.is_(True))) or 0)
+
+
+def _refile(session: Session, visitors: list[int], flagged: bool, moved: dict) -> set[int]:
+    """Give these visitors' votes that lack it the flag ``flagged``, adding to ``moved`` the counts to take from
+    the cells of the other flag and give to this one; returns the visitors whose votes changed. The update
+    returns the very votes it changed, so a vote stored meanwhile is neither moved nor changed: the next refresh
+    finds it."""
+    touched: set[int] = set()
+    for start in range(0, len(visitors), _CHUNK):
+        changed = session.execute(update(Vote).where(Vote.visitor_id.in_(visitors[start:start + _CHUNK]),
+                                                     Vote.flagged.is_(not flagged)).values(flagged=flagged)
+                                  .returning(Vote.battle_id, Vote.visitor_id),
+                                  execution_options={"synchronize_session": False}).all()
+        touched.update(v for _, v in changed)
+        for (stage, a, b, outcome, category, language, reveals), weight in _cell_keys(session, [b for b, _ in changed]):
+            for standing, sign in ((not flagged, -1), (flagged, 1)):
+                key = (stage, a, b, outcome, category, language, standing, reveals)
+                _add_vote(moved.setdefault(key, [0, 0, 0]), weight, sign)
+    return touched
+
+
+def _cell_keys(session: Session, battles: list[int]) -> list[tuple[tuple, float]]:
+    """Each voted battle's cell (less its flag) and weight."""
+    reveals = exists().where(Answer.battle_id == Battle.id, Answer.reveals_identity.is_(True))
+    out = []
+    for start in range(0, len(battles), _CHUNK):
+        for row in session.execute(select(Battle.stage, Battle.model_a, Battle.model_b, Vote.outcome, Battle.category,
+                                          Battle.language, reveals, Battle.weight)
+                                   .join(Vote, Vote.battle_id == Battle.id)
+                                   .where(Battle.id.in_(battles[start:start + _CHUNK]))):
+            out.append(((*row[:6], bool(row[6])), row[7]))
+    return out
 
 
 def count_votes(session: Session) -> int:
@@ -194,20 +314,50 @@ def check_outcome(outcome: str) -> bool:
 
 
 def refresh_flags(session: Session, rows: list[dict] | None = None) -> int:
-    """Run the honesty tests over every vote (per visitor, for a favourite model, and on each subnet's pooled
-    votes) and store the flags; returns how many are flagged."""
-    from .honesty import flag_favourites, flag_subnets, flag_visitors
+    """Run the honesty tests (per visitor, for a favourite model, and on each subnet's pooled votes) and store the
+    flags; returns how many votes are flagged.
 
-    rows = vote_rows(session) if rows is None else rows
-    flags: dict = {}
-    for found in (flag_visitors(rows), flag_favourites(rows), flag_subnets(rows)) if rows else ():
-        for visitor, reasons in found.items():
-            kept = flags.setdefault(visitor, [])
-            kept += [r for r in reasons if r not in kept]
+    Without ``rows`` the tests run on the store's running counts, reading no vote: everyone's outcomes per pair
+    from the cells, and the tallies of the visitors and subnets with enough votes to be judged, the only ones a
+    test can flag. Each is judged against everyone else's votes, which every new vote changes, so all of them
+    are judged again; the flags equal those of the tests run over every vote. With ``rows`` (every vote, as
+    :func:`vote_rows` reads them) the tests run over the rows, and the rows' ``flagged`` is set.
+    """
+    from .honesty import flag_all
+
+    if rows is None:
+        return set_flags(session, _flags_from_counts(session))
+    flags = flag_all(rows) if rows else {}
     count = set_flags(session, flags)
     for row in rows:
         row["flagged"] = row["visitor"] in flags
     return count
+
+
+def _flags_from_counts(session: Session) -> dict[int, list[str]]:
+    """Every visitor's flag from the cells (everyone's outcomes per pair) and the tallies of the units judged."""
+    from .honesty import MIN_VOTES, UnitCount, merge_flags, pair_history, unit_flags
+
+    conn = session.connection()
+    history = pair_history({"model_a": a, "model_b": b, "outcome": o, "n": int(n)} for a, b, o, n in conn.execute(
+        select(Cell.model_a, Cell.model_b, Cell.outcome, func.sum(Cell.n))
+        .group_by(Cell.model_a, Cell.model_b, Cell.outcome).having(func.sum(Cell.n) > 0)))
+    judged = select(Unit.unit).where(Unit.n >= MIN_VOTES)
+    visitors, nets = [], []
+    for unit, a, b, outcome, quick, n in conn.execute(
+            select(Tally.unit, Tally.model_a, Tally.model_b, Tally.outcome, Tally.quick, Tally.n)
+            .where(Tally.unit.in_(judged), Tally.n > 0)):
+        if unit[0] == "v":
+            visitors.append(UnitCount(int(unit[2:]), a, b, outcome, bool(quick), int(n)))
+        else:
+            nets.append(UnitCount(unit[2:], a, b, outcome, bool(quick), int(n)))
+    own, pooled = unit_flags(visitors, history), unit_flags(nets, history)
+    members: dict[str, list[int]] = {}
+    names = sorted(pooled)
+    for start in range(0, len(names), _CHUNK):
+        for unit, net in conn.execute(select(Unit.unit, Unit.net).where(Unit.net.in_(names[start:start + _CHUNK]))):
+            members.setdefault(net, []).append(int(unit[2:]))
+    return merge_flags(own, pooled, members)
 
 
 def votes_from_store(session: Session, *, refresh: bool = True, stage: str | None = None) -> list:
@@ -220,9 +370,9 @@ def votes_from_store(session: Session, *, refresh: bool = True, stage: str | Non
     from .leaderboard import VoteRecord
     from .style import style_features
 
-    rows = vote_rows(session)
     if refresh:
-        refresh_flags(session, rows)
+        refresh_flags(session)
+    rows = vote_rows(session)
     records = []
     for row in rows:
         if stage is not None and row["stage"] != stage:
@@ -234,3 +384,46 @@ def votes_from_store(session: Session, *, refresh: bool = True, stage: str | Non
                                   weight=row["weight"], len_a=len_a, len_b=len_b, md_a=md_a, md_b=md_b,
                                   flagged=row["flagged"], reveals_identity=row["reveals_identity"], stage=row["stage"]))
     return records
+
+
+def board_counts(session: Session, *, stage: str | None = None) -> list[CellCount]:
+    """The stored cells, every stage's summed (or only ``stage``'s): what every leaderboard view but the
+    style-controlled one is computed from, flagged and revealing votes included (marked), as from the votes."""
+    group = (Cell.model_a, Cell.model_b, Cell.outcome, Cell.category, Cell.language, Cell.flagged,
+             Cell.reveals_identity)
+    query = select(*group, func.sum(Cell.n), func.sum(Cell.w), func.sum(Cell.w2)).group_by(*group)
+    if stage is not None:
+        query = query.where(Cell.stage == stage)
+    return [CellCount(a, b, o, c, lang, bool(f), bool(r), int(n), int(w), int(w2))
+            for a, b, o, c, lang, f, r, n, w, w2 in session.execute(query.having(func.sum(Cell.n) > 0)
+                                                                   .order_by(*group))]
+
+
+def counted_votes(session: Session) -> int:
+    """How many votes the cells hold: every vote, read from a table of a few thousand rows at most."""
+    return int(session.scalar(select(func.coalesce(func.sum(Cell.n), 0))) or 0)
+
+
+def stored_answers(session: Session, *, stage: str | None = None) -> list:
+    """Every finished, non-empty answer with the model that wrote it, in the order stored; with ``stage``, only
+    the answers of battles fought in that stage."""
+    from .deanon import Authored
+
+    model = case((Answer.side == "a", Battle.model_a), else_=Battle.model_b)
+    query = (select(model, Answer.text).join(Battle, Battle.id == Answer.battle_id)
+             .where(Answer.finished.is_(True), Answer.text != "").order_by(Battle.id, Answer.side))
+    if stage is not None:
+        query = query.where(Battle.stage == stage)
+    return [Authored(name, text) for name, text in session.execute(query)]
+
+
+def identity_check(session: Session, *, stage: str | None = None, **options):
+    """Whether the stored answers give their model away: :func:`~dokja.arena.deanon.deanon_check` (``options``
+    are its own) on :func:`stored_answers`, as a :class:`~dokja.arena.deanon.Deanon`."""
+    from .deanon import deanon_check
+
+    answers = stored_answers(session, stage=stage)
+    if not answers:
+        where = f"stage {stage!r}" if stage is not None else "the store"
+        raise ArenaError(f"the identity check found no finished answers in {where}")
+    return deanon_check(answers, **options)

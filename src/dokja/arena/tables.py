@@ -1,5 +1,6 @@
-"""The arena's tables: visitors, battles, the two answers of each battle, one vote per battle, and the counters
-every worker of the site shares (rate limits, floods).
+"""The arena's tables: visitors, battles, the two answers of each battle, one vote per battle, the counters
+every worker of the site shares (rate limits, floods), and the running counts of the votes that the leaderboard
+and the honesty tests are computed from without reading every vote.
 
 Models are named by their registry name, as votes are exported and recomputed by name.
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint,
+                        func)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..store.schema import Base
@@ -95,6 +97,51 @@ class Counter(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     until: Mapped[float] = mapped_column(Float, index=True)
+
+
+class Cell(Base):
+    """Votes alike, summed (:class:`~dokja.arena.cells.CellCount`): per stage, ordered pair, outcome, view and
+    standing, how many and their weights' sums in units of 2⁻³². Added to in the transaction that stores the
+    votes and moved in the one that changes a visitor's flag, so it always equals a recount of the votes."""
+
+    __tablename__ = "arena_cell"
+    stage: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_a: Mapped[str] = mapped_column(String(200), primary_key=True)
+    model_b: Mapped[str] = mapped_column(String(200), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    reveals_identity: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    w: Mapped[int] = mapped_column(BigInteger, default=0)
+    w2: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Tally(Base):
+    """One unit's votes (a visitor, ``v:ID``, or a subnet pooling its visitors, ``n:NET``) per ordered pair,
+    outcome and whether they came too fast to read (:class:`~dokja.arena.honesty.UnitCount`): what the honesty
+    tests need, added to in the transaction that stores the votes."""
+
+    __tablename__ = "arena_tally"
+    unit: Mapped[str] = mapped_column(String(80), primary_key=True)
+    model_a: Mapped[str] = mapped_column(String(200), primary_key=True)
+    model_b: Mapped[str] = mapped_column(String(200), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
+    quick: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Unit(Base):
+    """A unit's number of votes (only units with enough are judged), a visitor's subnet ("" for none), and a
+    visitor's flag: the reasons its votes carry, empty when it is not flagged."""
+
+    __tablename__ = "arena_unit"
+    unit: Mapped[str] = mapped_column(String(80), primary_key=True)
+    net: Mapped[str] = mapped_column(String(64), default="", index=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 OUTCOMES = ("a", "b", "tie", "both_bad")

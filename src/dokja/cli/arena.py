@@ -147,3 +147,37 @@ def leaderboard(db_url: Db = None,
                       f"{r.wins} / {r.ties} / {r.losses}")
     console.print(table)
     console.print(f"{lb.n_votes} votes counted, {lb.n_excluded} left out (flagged or revealing a model)")
+
+
+@arena_app.command("deanon")
+@guarded
+def deanon(db_url: Db = None,
+           stage: Annotated[Optional[str], typer.Option(help="only the answers of this stage's battles "
+                                                             "(default: every stage)")] = None) -> None:
+    """Can the stored answers be told apart by model? A blind arena is only blind if they cannot."""
+    from rich.markup import escape
+
+    from ..arena import tables  # noqa: F401
+    from ..arena.service import identity_check
+    from ..store import open_store
+
+    with open_store(db_url, create=False).begin() as session:
+        found = identity_check(session, stage=stage)
+    where = f"stage {stage}" if stage is not None else "every stage 전체 단계"
+    console.print(f"Identity check 정체 노출 검사 — {escape(where)}: {found.answers} answers 답변, {found.folds}-fold")
+    console.print(f"accuracy 정확도 {found.accuracy:.0%} · chance 우연 {found.chance:.0%} · "
+                  f"binomial p = {found.pvalue:.1e}")
+    if found.warning:
+        console.print(f"[bold red]warning:[/] {escape(found.warning)}")
+        console.print(f"[bold red]경고:[/] 답변만으로 모델을 알아볼 수 있습니다: 우연이면 {found.chance:.0%}인데 "
+                      f"{found.accuracy:.0%}를 맞혔습니다 (답변 {found.answers}개, {found.folds}겹 교차검증). "
+                      "특정 모델을 겨냥한 투표가 가능합니다.")
+    else:
+        console.print("[green]✓[/] no warning: the answers do not give their model away "
+                      "경고 없음: 답변만으로는 모델을 알아보기 어렵습니다")
+    table = Table("model 모델", "named correctly 식별률", "telling n-grams 특징 n-gram",
+                  title="Each model's tell 모델별 특징")
+    for model, recall in sorted(found.per_model.items()):
+        tells = found.tells.get(model) or []
+        table.add_row(escape(model), f"{recall:.0%}", escape(", ".join(repr(t) for t in tells)) if tells else "—")
+    console.print(table)

@@ -35,7 +35,7 @@ from ..errors import ArenaError
 from ..honesty import RULES_EN, RULES_KO, normalise_prompt
 from ..leaderboard import compute_leaderboard, flag_effects, leaderboard_json
 from ..pairing import draw_pair, pair_probabilities, vote_weight
-from ..service import battle, count_votes, open_battle, votes_from_store
+from ..service import battle, board_counts, counted_votes, open_battle, refresh_flags, votes_from_store
 from ..tables import Visitor
 from .ballots import BallotBox
 from .chart import rating_chart
@@ -49,7 +49,7 @@ from .refusals import refusal, refuse
 from .shared import Take, open_counters, short_key
 
 COOKIE = "dokja_visitor"
-SMALL = 10_000  # votes: below this the leaderboard is recomputed on every change
+SMALL = 10_000  # votes: below this the flags and the leaderboard are brought up to date on every change
 HERE = Path(__file__).parent
 
 VIEWS = [("all", "All", "전체"), ("ko", "Korean", "한국어"), ("en", "English", "영어"), ("coding", "Coding", "코딩"),
@@ -96,10 +96,10 @@ class Arena:
         self._fixed = contenders
         self._field: tuple[float, list[Contender], dict] = (0.0, [], {})
         self._board_cache: dict[tuple, tuple[int, object]] = {}
+        self._store_cache: dict[str, tuple[int, list, float]] = {}
         self._lock = threading.Lock()
         self.ready = False
         self._by_name: dict[str, Contender] = {}
-        self._votes_at = 0.0
 
     def field(self) -> tuple[list[Contender], dict]:
         """The contenders and their pair probabilities, refreshed every ``refresh_s`` seconds."""
@@ -115,8 +115,8 @@ class Arena:
                 try:
                     board = self.board()
                     counts: dict[tuple[str, str], int] = {}
-                    for r in self.votes_cached():
-                        counts[r.model_a, r.model_b] = counts.get((r.model_a, r.model_b), 0) + 1
+                    for c in self._read("counts")[1]:
+                        counts[c.model_a, c.model_b] = counts.get((c.model_a, c.model_b), 0) + c.n
                     probabilities = pair_probabilities(names, board if board.rows else None, counts)
                 except ValueError:  # no usable ratings yet: draw every pair alike
                     probabilities = pair_probabilities(names)
@@ -178,30 +178,37 @@ class Arena:
         return {"model": name, "owner": found.owner, "owner_ko": found.owner_ko, "kind": found.kind}
 
     def votes_cached(self):
-        return self._votes()[1]
+        return self._read("votes")[1]
 
-    def _votes(self):
-        """Votes as records, with the honesty flags brought up to date.
+    def _read(self, kind: str) -> tuple[int, list]:
+        """The store's counts ("counts": every leaderboard view but the style-controlled one) or every vote as
+        a record ("votes": the export and the style-controlled view), the honesty flags brought up to date.
 
         Read again when the votes have changed: at once while the store is small, at most every
-        ``refresh_s`` seconds once it is large (flags and ratings then cost a pass over every vote).
+        ``refresh_s`` seconds once it is large. Counts cost a pass over the tallies of the visitors with
+        enough votes to be judged; records a pass over every vote.
         """
-        cached = self._board_cache.get(("votes",))
-        if cached and cached[0] >= SMALL and time.monotonic() - self._votes_at < self.settings.refresh_s:
-            return cached
+        cached = self._store_cache.get(kind)
+        if cached and cached[0] >= SMALL and time.monotonic() - cached[2] < self.settings.refresh_s:
+            return cached[0], cached[1]
         with self.sessions() as session:
-            n = count_votes(session)
+            n = counted_votes(session)
         if cached and cached[0] == n:
-            return cached
+            return cached[0], cached[1]
         with self.sessions.begin() as session:
-            records = [dataclasses.replace(r, battle=self.visitors.public_id(r.battle))
-                       for r in votes_from_store(session)]  # public: a battle key would open its answers
-        self._board_cache = {("votes",): (n, records)}
-        self._votes_at = time.monotonic()
-        return n, records
+            if kind == "counts":
+                refresh_flags(session)
+                found = board_counts(session)
+            else:
+                found = [dataclasses.replace(r, battle=self.visitors.public_id(r.battle))
+                         for r in votes_from_store(session)]  # public: a battle key would open its answers
+        self._store_cache[kind] = (n, found, time.monotonic())
+        return n, found
 
     def board(self, *, view: str = "all", style: bool = False, ties: str = "half", interval: str = "sandwich"):
-        n, records = self._votes()
+        """A leaderboard view: from the store's counts, or for the style-controlled view (which needs each
+        vote's answers) from every vote."""
+        n, records = self._read("votes" if style else "counts")
         key = (view, style, ties, interval)
         cached = self._board_cache.get(key)
         if cached and cached[0] == n:
@@ -213,7 +220,7 @@ class Arena:
 
     def with_flagged(self, ties: str = "half") -> dict:
         """Each model's rating with the flagged votes counted too, published beside the counted one."""
-        n, records = self._votes()
+        n, records = self._read("counts")
         cached = self._board_cache.get(("flagged", ties))
         if cached and cached[0] == n:
             return cached[1]
