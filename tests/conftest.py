@@ -15,7 +15,7 @@ import pytest
 
 PG_URL = os.environ.get("DOKJA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ON_POSTGRESQL = os.environ.get("DOKJA_TEST_STORE", "sqlite") == "postgresql"
-STORE_FIXTURES = {"sqlite_url", "store_url", "pg_url"}
+STORE_FIXTURES = {"sqlite_url", "store_url", "pg_url", "two_teams"}
 CACHE = Path(os.environ.get("DOKJA_TEST_CACHE", Path(__file__).resolve().parent.parent / ".dokja"))
 
 
@@ -146,16 +146,16 @@ def evaluate_stage():
     return run
 
 
-def two_team_store(folder: Path, text: str, model_dir: Path, cache: Path):
-    """A store at `folder` holding the programme `text` and teams alpha and beta, each submitting a copy of the
-    model in `model_dir` to the first stage; returns its sessions."""
+def two_team_store(folder: Path, text: str, model_dir: Path, cache: Path, url: str | None = None):
+    """A store at `folder` (or `url`) holding the programme `text` and teams alpha and beta, each submitting a
+    copy of the model in `model_dir` to the first stage; returns its sessions."""
     from dokja.programme import load_programme
     from dokja.programme.schema import Team
     from dokja.registry import add_model, add_team, import_programme, programme_row, stage_row, submit
     from dokja.store import open_store
 
     (folder / "p.toml").write_text(text, encoding="utf-8")
-    sessions = open_store(f"sqlite:///{folder / 'stage.db'}")
+    sessions = open_store(url or f"sqlite:///{folder / 'stage.db'}")
     with sessions.begin() as s:
         import_programme(s, load_programme(folder / "p.toml"), text, cache=cache)
         srow = stage_row(s, programme_row(s), None)

@@ -35,14 +35,16 @@ keep = 1
 [suites]
 ministry = ["kobest_copa"]
 global_common = ["kobbq"]
+global_individual = ["ko_math"]
 limit = 4
+max_new_tokens = { ko_math = 12 }
 [robustness]
 rounds = 20
 [[references]]
 name = "Frontier"
 vendor = "V"
 released = 2025-09-01
-scores = { kobbq = 0.6, kobest_copa = 0.8 }
+scores = { kobbq = 0.6, kobest_copa = 0.8, ko_math = 0.5 }
 """
     sessions = make_two_teams(root, text, smollm2_dir, cache)
     evaluate_stage(sessions, cache)
@@ -101,6 +103,18 @@ def _flip_score(lines):
     lines[0]["score"] = 1.0 - lines[0]["score"]
 
 
+def _other_answer(lines):
+    """A generated answer replaced by a different one, its stored metrics left as they were."""
+    line = next(x for x in lines if x["suite"] == "ko_math" and x["metrics"])
+    right = str(line["target"]["item"]["answer"])
+    line["output"]["output"] = str(int(right) + 1) if line["metrics"]["numeric"] else right
+
+
+def _other_item(lines):
+    line = next(x for x in lines if x["suite"] == "ko_math")
+    line["target"]["item"]["answer"] = "-1"
+
+
 def _flip_vote(lines):
     lines[0]["outcome"] = "b" if lines[0]["outcome"] == "a" else "a"
 
@@ -137,13 +151,15 @@ def _drop_entry(data):
 
 @pytest.mark.parametrize("edit, expected", [
     (edit_lines("items.jsonl", _flip_score), "stored score"),
+    (edit_lines("items.jsonl", _other_answer), "recomputed"),
+    (edit_lines("items.jsonl", _other_item), "not the one committed to"),
     (edit_lines("votes.jsonl", _flip_vote), "vote 1: differs from the votes the decision counted"),
     (_drop_vote_file, "inputs.json: differs from the inputs the logged decision was made from"),
     (edit_json("inputs.json", _expert), "decision.teams[alpha].points.expert"),
     (edit_json("inputs.json", _weight), "inputs.json: differs from the inputs the logged decision"),
     (edit_json("decision.json", _total), "decision.teams"),
     (edit_json("log.json", _swap_entries), "not in the signed log"),
-], ids=["item output", "vote changed", "vote removed", "expert score", "scheme weight", "decision field",
+], ids=["item output", "generated answer", "item shown", "vote changed", "vote removed", "expert score", "scheme weight", "decision field",
         "log entries reordered"])
 def test_each_tampering_is_named(decided, tmp_path, edit, expected):
     root, _, _ = decided

@@ -83,6 +83,8 @@ dataset_path: copa_saved
 output_type: multiple_choice
 test_split: test
 fewshot_split: train
+fewshot_config:
+  sampler: first_n
 num_fewshot: 2
 doc_to_text: "{{premise}}"
 doc_to_choice: "{{[a, b]}}"

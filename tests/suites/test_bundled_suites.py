@@ -30,7 +30,8 @@ def test_suite_contract(suite: Path):
     assert meta["category"] in ("knowledge", "math", "reading", "reasoning", "safety", "instruction", "code", "agent")
     assert meta["kind"] in ("multiple_choice", "generate")
     scorer = meta.get("scorer")
-    metrics = {"math": ("math",), "ifeval": ("prompt_strict",), "code": ("pass@1",), "calls": ("accuracy",)}.get(scorer) or (
+    metrics = {"math": ("math",), "ifeval": ("prompt_strict",), "code": ("pass@1",), "calls": ("accuracy",),
+               "rubric": ("rubric", "win_rate"), "agent": ("success",)}.get(scorer) or (
         ("acc", "acc_norm") if meta["kind"] == "multiple_choice" else ("exact_match", "numeric"))
     assert meta["metric"] in metrics
     assert isinstance(meta["num_fewshot"], int) and meta["num_fewshot"] >= 0
@@ -41,7 +42,7 @@ def test_suite_contract(suite: Path):
     assert source["name"] and source["licence"] and source["notes"]
 
     items = jsonl(suite / "items.jsonl")
-    zero_shot = scorer in ("ifeval", "code", "calls")  # instruction following, code and tool calls are zero-shot
+    zero_shot = scorer in ("ifeval", "code", "calls", "rubric", "agent")  # instructions, code, tools, judged
     fewshot = jsonl(suite / "fewshot.jsonl") if (suite / "fewshot.jsonl").exists() or not zero_shot else []
     assert items
     if not zero_shot:
@@ -65,8 +66,23 @@ def check_item(it: dict, kind: str, scorer: str | None = None) -> None:
         assert it["tools"] and all(t["type"] == "function" and t["function"]["name"] for t in it["tools"]), it["id"]
         assert isinstance(it["ground_truth"], list), it["id"]
         text = it["prompt"]
+    elif scorer == "agent":  # a scripted user, the initial tables, the turn limit and the expected final tables
+        assert {"id", "prompt", "answer", "max_turns", "database", "expected"} <= set(it), it["id"]
+        assert set(it) <= {"id", "prompt", "answer", "user_turns", "max_turns", "database", "expected",
+                           "answer_contains", "actions"}, it["id"]
+        assert isinstance(it["max_turns"], int) and it["max_turns"] >= 1, it["id"]
+        assert all(isinstance(t, str) and t.strip() for t in it.get("user_turns", [])), it["id"]
+        for tables in (it["database"], it["expected"]):
+            assert all(isinstance(rows, list) and all(isinstance(r, dict) for r in rows) for rows in tables.values())
+        text = it["prompt"]
     elif scorer == "ifeval":
         assert {"id", "prompt", "instruction_id_list", "kwargs"} <= set(it), it["id"]
+        text = it["prompt"]
+    elif scorer == "rubric" and "followups" in it:  # a conversation: later turns and their references
+        assert set(it) == {"id", "category", "prompt", "answer", "followups", "followup_answers"}, it["id"]
+        assert it["followups"] and len(it["followups"]) == len(it["followup_answers"]), it["id"]
+        texts = [it["answer"], *it["followups"], *it["followup_answers"]]
+        assert all(isinstance(t, str) and t.strip() for t in texts), it["id"]
         text = it["prompt"]
     elif kind == "multiple_choice":
         assert set(it) == {"id", "context", "choices", "answer"}, it["id"]

@@ -36,6 +36,9 @@ class BundleError(ValueError):
     """A bundle that cannot be written or read; one line naming why."""
 
 
+RESCORING = ("scorer", "regex")  # what a generated answer's score depends on besides the item and the text
+
+
 def item_records(session: Session, inputs: StageInputs) -> Iterable[dict]:
     """Every per-item output of every run the decision used, in run then item order."""
     runs = [(t.model, r) for t in inputs.teams for r in t.runs.values()]
@@ -54,6 +57,9 @@ def item_records(session: Session, inputs: StageInputs) -> Iterable[dict]:
                       "output": json_safe(detail or {})}
             if not sealed and "choices" in payload:
                 record["target"] = {"choices": payload["choices"], "answer": payload.get("answer")}
+            elif not sealed and suite.kind == "generate":  # the item and how it is scored: re-scored by verify
+                record["target"] = {"item": payload, "scoring": {k: suite.meta[k] for k in RESCORING
+                                                                 if k in (suite.meta or {})} | {"kind": suite.kind}}
             yield record
 
 

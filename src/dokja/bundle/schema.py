@@ -24,7 +24,9 @@ ITEM_SCHEMA = {
                    "`greedy`, `n_tokens`) for log-likelihood scoring, or the generated `output` (with "
                    "`extracted`, `letter` or `judge`), and the `method`"},
         "target": {"type": "object", "description": "public suites only: the `choices` and the `answer`, so the "
-                   "score can be recomputed from the log-likelihoods",
-                   "properties": {"choices": {"type": "array", "items": {"type": "string"}}, "answer": {}}},
+                   "score can be recomputed from the log-likelihoods; for generated answers the whole `item` "
+                   "and its `scoring` (scorer, regex), so the score can be recomputed from the answer's text",
+                   "properties": {"choices": {"type": "array", "items": {"type": "string"}}, "answer": {},
+                                  "item": {"type": "object"}, "scoring": {"type": "object"}}},
     },
 }

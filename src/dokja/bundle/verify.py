@@ -85,7 +85,6 @@ def _lines(files: dict[str, bytes], name: str) -> Iterator[dict]:
 
 def check_items(files: dict[str, bytes], inputs, log_entries: list[dict]) -> list[str]:
     """Per-item outputs against the decision's inputs, the log's run hashes, and the scores they imply."""
-    from ..harness.scoring import multiple_choice
 
     used = {(r.run_id, i.item): (t, r, i.score) for t, runs in _runs(inputs) for r in runs for i in r.items}
     by_run: dict[int, list] = {}
@@ -96,12 +95,7 @@ def check_items(files: dict[str, bytes], inputs, log_entries: list[dict]) -> lis
         got = used.pop((rec["run"], rec["item"]), None)
         if got is not None and got[2] != rec["score"]:
             problems.append(f"{where}: stored score {rec['score']}, decision used {got[2]}")
-        out, target = rec.get("output") or {}, rec.get("target")
-        if target and "logprobs" in out and rec["metrics"]:
-            again = multiple_choice(out["logprobs"], target["choices"], target["answer"])
-            for metric, value in rec["metrics"].items():
-                if metric in again and again[metric] != value:
-                    problems.append(f"{where}: stored {metric} {value:g}, recomputed {again[metric]:g}")
+        problems += _rescored(rec, where)
     problems += [f"{r.suite} item {item} of run {run}: used by the decision but missing from items.jsonl"
                  for (run, item), (_, r, _) in sorted(used.items(), key=lambda kv: kv[0])]
     for e in log_entries:
@@ -110,6 +104,28 @@ def check_items(files: dict[str, bytes], inputs, log_entries: list[dict]) -> lis
             if digest != e["payload"]["results_sha256"]:
                 problems.append(f"run {e['payload']['run']} ({e['subject']}): per-item results differ from the log")
     return problems
+
+
+def _rescored(rec: dict, where: str) -> list[str]:
+    """The item's metrics recomputed from what the model produced: the choices' log-likelihoods, or a generated
+    answer's text rescored by the suite's scorer (not code, a judge's grade or n samples: they need more)."""
+    from ..harness.runner import score_answer
+    from ..harness.scoring import multiple_choice
+
+    out, target = rec.get("output") or {}, rec.get("target") or {}
+    if not target or not rec["metrics"]:
+        return []
+    if "logprobs" in out and "choices" in target:
+        again = multiple_choice(out["logprobs"], target["choices"], target["answer"])
+    elif "item" in target and isinstance(out.get("output"), str) and "samples" not in out:
+        if hashlib.sha256(canonical_json(target["item"])).hexdigest() != rec["item_sha256"]:
+            return [f"{where}: the item shown is not the one committed to (item_sha256)"]
+        scored = score_answer(rec["suite"], target.get("scoring") or {}, target["item"], out["output"])
+        again = scored[0] if scored else {}
+    else:
+        return []
+    return [f"{where}: stored {metric} {value:g}, recomputed {again[metric]:g}"
+            for metric, value in rec["metrics"].items() if metric in again and again[metric] != value]
 
 
 def _runs(inputs):

@@ -408,6 +408,7 @@ def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(h
 
     from ..registry import latest_decision, stage_row
     from ..report import write_stage_report
+    from ..report.cost import cost_view
     from ..report.office import office_view
 
     with open_store(db_url, create=False).begin() as session:
@@ -418,7 +419,8 @@ def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(h
             raise StageError(f"stage {srow.key!r} has no decision yet; run `dokja stage decide` first")
         data = decision.data
         office = office_view(session, srow.key, dt.datetime.now(dt.UTC))
-    path = write_stage_report(data, out_path(out or Path(f"report-{srow.key}.html")), office=office)
+        cost = cost_view(session, decision)
+    path = write_stage_report(data, out_path(out or Path(f"report-{srow.key}.html")), office=office, cost=cost)
     console.print(f"[green]✓[/] report written to {path}")
 
 

@@ -57,6 +57,10 @@ def suite_show(suite: Annotated[str, typer.Argument(help="suite id, directory, o
                 line.append(continuation, style="reverse")
                 line.append(" ✓" if n == item["answer"] else "")
                 console.print(line, highlight=False)
+        elif s.meta.get("scorer") == "agent":
+            from ..harness import agent
+
+            console.print(agent.show(s, item), highlight=False, markup=False)
         else:
             console.print(prompts.generation_prompt(s, item, k), highlight=False, markup=False)
             console.print(f"→ {item['answer']}", highlight=False, markup=False)

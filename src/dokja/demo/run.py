@@ -14,6 +14,7 @@ from ..models import materialise_gguf, resolve
 from ..programme import Programme, load_programme
 from ..registry import import_programme, programme_row, stage_row
 from ..report import write_stage_report
+from ..report.cost import cost_view
 from ..stage import OfficeFiles, decide_stage
 from ..store import open_store
 from ..store import schema as db
@@ -109,8 +110,10 @@ def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Consol
     number, decision = decide(sessions, stage, standing, cache, console)
     office = run_office(sessions, stage, decision, console)
     public = office_key(workdir / "office.key")
+    with sessions.begin() as session:
+        cost = cost_view(session, session.get(db.Decision, number))
     report = write_stage_report({**decision.model_dump(mode="json"), "signing_key": public},
-                                workdir / f"report-{decision.stage.id}.html", office=office)
+                                workdir / f"report-{decision.stage.id}.html", office=office, cost=cost)
     console.print(f"8/8 report written to [bold]{report}[/]")
     bundle = bundle_and_verify(sessions, number, workdir / f"bundle-{decision.stage.id}.zip", public, console)
     console.print(f"  bundle [bold]{bundle}[/] written and verified; the demo took {time.monotonic() - started:.0f} s")
@@ -129,7 +132,8 @@ def evaluate_stage(sessions, spec: Programme, cache: Path, console: Console) -> 
     console.print("2/8 checking each team's weights against the library of known models (provenance)")
     check_provenance(sessions, submitted, cache, console)
     console.print(f"3/8 evaluating {len(models)} models on {len(spec.suites.all)} suites "
-                  f"({spec.suites.limit or 'all'} items each; finished items are kept and skipped)")
+                  f"({spec.suites.limit or 'all'} items each, fewer where the programme says; finished items "
+                  f"are kept and skipped)")
     evaluate_models(sessions, models, spec.suites.all, spec, cache_dir=cache, console=console)
     return stage
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, partial
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from ..programme import Programme
 from ..registry import verify_checkpoint
 from ..store import schema as db
 from .runner import evaluate
-from .suite import Suite, load_suite
+from .suite import Suite, budgeted, load_suite
 
 
 def stage_models(session: Session, programme: db.Programme, stage: db.Stage) -> list[db.Model]:
@@ -47,8 +47,9 @@ class Work:
 
 def stage_work(models: list[db.Model], suite_keys: list[str], spec: Programme,
                only_model: str | None = None) -> list[Work]:
-    suites = [load_suite(k) for k in suite_keys]
-    return [Work(model, suite, spec.suites.limit, spec.suites.num_fewshot.get(suite.id))
+    suites = [replace(s, meta=budgeted(s.meta, spec.suites.max_new_tokens.get(s.id)))
+              for s in map(load_suite, suite_keys)]
+    return [Work(model, suite, spec.suites.limit_of(suite.id), spec.suites.num_fewshot.get(suite.id))
             for model in models if not only_model or model.name == only_model for suite in suites]
 
 

@@ -200,6 +200,7 @@ class Preset:
     id_prefix: str = ""
     headerless: tuple[str, ...] | None = None  # column names for files without a header row
     description: str = ""
+    sampler: str = "lmeval"  # how lm-eval's task for this dataset picks few-shot examples (`prompts.SAMPLERS`)
 
 
 def _choices(row: Row, ctx: _Ctx) -> list[str]:
@@ -308,6 +309,7 @@ PRESETS: dict[str, Preset] = {
             id_prefix="mmlu",
             headerless=("question", "A", "B", "C", "D", "answer"),
             description="MMLU: cais/mmlu parquet (choices list, answer 0-3) or original header-less CSV",
+            sampler="first",  # lm-eval's mmlu takes the first k of the dev split (first_n)
         ),
         Preset(
             "haerae",
@@ -421,6 +423,18 @@ def import_items(
 
 TOP_KEYS = ("id", "title_en", "title_ko", "language", "category", "kind", "metric", "num_fewshot",
             "target_delimiter", "fewshot_delimiter")
+
+
+def imported_meta(suite_id: str, preset: str, source: str, *, title: str = "", language: str = "ko",
+                  category: str = "knowledge", licence: str = "", num_fewshot: int = 0) -> dict[str, Any]:
+    """suite.toml of an imported public benchmark: few-shot examples drawn as lm-eval's task for the dataset
+    draws them (its seeded default sampler, or the first k for MMLU), so k-shot scores compare with lm-eval's."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+    return {"id": suite_id, "title_en": title or suite_id, "title_ko": title or suite_id, "language": language,
+            "category": category, "kind": "multiple_choice", "metric": "acc", "num_fewshot": num_fewshot,
+            "target_delimiter": " ", "fewshot_delimiter": "\n\n", "fewshot_sampler": PRESETS[preset].sampler,
+            "source": {"name": source, "licence": licence, "notes": f"imported with preset {preset}"}}
 
 
 def _toml_value(v: Any) -> str:

@@ -4,7 +4,9 @@ The common cases are read: `multiple_choice` and `generate_until` tasks over loc
 (`dataset_kwargs.data_files`, or a `datasets` directory saved to disk), with `doc_to_text`,
 `doc_to_choice`, `doc_to_target`, delimiters, `num_fewshot`, `generation_kwargs.until` and
 `metric_list`. Python hooks (`!function`) and `include` are refused: a suite is data, not code.
-Few-shot examples are the first `num_fewshot` of the few-shot split (lm-eval's `first_n` sampler).
+Few-shot examples are drawn as lm-eval draws them: its default sampler (seed 1234, one generator through the
+documents in order; Dokja's "lmeval"), or the first `num_fewshot` when `fewshot_config.sampler` is `first_n`
+(Dokja's "first"); `fewshot_config.split` names the few-shot split as in lm-eval.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ FILE_BUILDERS = ("json", "csv", "parquet", "arrow")
 NAMES = {"template": "doc_to_text", "choices": "doc_to_choice", "target": "doc_to_target", "data": "dataset_path",
          "data.files": "dataset_kwargs.data_files", "kind": "output_type", "metric": "metric_list",
          "num_fewshot": "num_fewshot", "regex": "filter_list"}
+SAMPLERS = {"default": "lmeval", "first_n": "first"}  # lm-eval's sampler names and Dokja's
+FEWSHOT_KEYS = ("sampler", "split")  # what of `fewshot_config` is read; the rest would change the examples
 _REFUSED = {"process_docs": "runs Python code on the dataset", "process_results": "runs Python code to score",
             "doc_to_image": "images are not supported", "doc_to_audio": "audio is not supported",
             "use_prompt": "promptsource prompts are not supported", "custom_dataset": "runs Python code"}
@@ -59,6 +63,21 @@ def _refuse(doc: dict, path: Path) -> None:
         raise SuiteError(f"{path}: repeats: only 1 is supported")
 
 
+def _fewshot_config(doc: dict, path: Path) -> tuple[str, str | None]:
+    """Dokja's sampler for the task's `fewshot_config.sampler`, and the split it names, if any."""
+    config = doc.get("fewshot_config") or {}
+    if not isinstance(config, dict):
+        raise SuiteError(f"{path}: fewshot_config: expected a mapping")
+    for key in config:
+        if key not in FEWSHOT_KEYS:
+            raise SuiteError(f"{path}: fewshot_config.{key}: not supported (only {', '.join(FEWSHOT_KEYS)})")
+    sampler = config.get("sampler", "default")
+    if sampler not in SAMPLERS:
+        raise SuiteError(f"{path}: fewshot_config.sampler: {sampler!r} is not supported ({', '.join(SAMPLERS)})")
+    split = config.get("split")
+    return SAMPLERS[sampler], str(split) if split is not None else None
+
+
 def _data(doc: dict, path: Path) -> dict:
     source, kwargs = doc.get("dataset_path"), doc.get("dataset_kwargs") or {}
     if not isinstance(kwargs, dict):
@@ -66,7 +85,7 @@ def _data(doc: dict, path: Path) -> dict:
     split = doc.get("test_split") or doc.get("validation_split")
     if split is None:
         raise SuiteError(f"{path}: test_split: missing (or validation_split)")
-    shots = doc.get("fewshot_split") or doc.get("training_split")
+    shots = _fewshot_config(doc, path)[1] or doc.get("fewshot_split") or doc.get("training_split")
     if shots is None and doc.get("test_split") and doc.get("validation_split"):
         shots = doc["validation_split"]
     data: dict[str, Any] = {"split": split, "fewshot_split": shots}
@@ -142,6 +161,7 @@ def translate(doc: dict, path: Path) -> tuple[dict, dict[str, str]]:
         "num_fewshot": doc.get("num_fewshot") or 0,
         "target_delimiter": doc.get("target_delimiter", " "),
         "fewshot_delimiter": fewshot_delimiter,
+        "fewshot_sampler": _fewshot_config(doc, path)[0],
     }
     if "doc_to_choice" in doc:
         spec["choices"] = doc["doc_to_choice"]

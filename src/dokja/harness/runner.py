@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..audit.log import append, canonical_json
 from ..models.base import Backend, Failed
 from ..store import schema as db
-from . import code, prompts, reasoning, scoring, stats
-from .judge import Rubric, grade
+from . import code, multiturn, prompts, reasoning, scoring, stats
+from .judge import JudgeSetup, Turn
 from .sampling import Sampling, SamplingError, reduce, sampling_of
 from .sandbox import Sandbox, find_sandbox
 from .suite import Suite, SuiteError
@@ -39,7 +39,7 @@ def register_suite(session: Session, suite: Suite) -> db.Suite:
     fields = dict(title_en=suite.meta.get("title_en", suite.id), title_ko=suite.meta.get("title_ko", ""),
                   language=suite.meta.get("language", ""), category=suite.meta.get("category", ""),
                   kind=suite.kind, metric=suite.metric, sha256=suite.sha256,
-                  meta={k: v for k, v in suite.meta.items() if k != "id"})
+                  meta={k: v for k, v in suite.meta.items() if k not in ("id", "budget")})  # a budget is a run setting
     if row is None or row.sha256 != suite.sha256:
         append(session, "suite registered", suite.id, {"suite": suite.id, "commitment": suite.sha256})
     if row is None:
@@ -86,9 +86,12 @@ def config_of(suite_sha256: str, meta: dict, limit: int | None, num_fewshot: int
     scorer = meta.get("scorer")
     if scorer not in (None, "loglikelihood", "exact_match", "numeric"):
         config["scorer"] = scorer
-    for key in ("regex", "judge", "description", "code"):
+    for key in ("regex", "judge", "description", "code", "budget", "agent"):
         if meta.get(key):
             config[key] = meta[key]
+    if num_fewshot > 0 and meta.get("fewshot_sampler", "first") != "first":  # "first" runs keep their hash
+        config["fewshot_sampler"] = meta["fewshot_sampler"]
+        config["fewshot_seed"] = meta.get("fewshot_seed", prompts.LMEVAL_SEED)
     sampling = sampling_for(meta, samples)
     if not sampling.default:  # so a 1-sample run never stands in for a 10-sample one
         config["samples"] = sampling.config()
@@ -218,18 +221,19 @@ def _generation_chunk(suite: Suite, items: list[dict], backend: Backend, k: int,
 
 
 def _rubric(suite: Suite, items: list[dict], answered: list[Scored], judge: Backend | None) -> list[Scored]:
-    """The judge grades each generated answer; an unreadable grade fails the item rather than scoring it 0."""
+    """The judge grades each generated answer (a score, or a verdict against the reference in both orders,
+    `judge.mode`); an unreadable reply fails the item rather than scoring it 0. The judge's name, prompts and
+    raw replies are kept in the item's detail."""
     if judge is None:
         raise SuiteError(f"suite {suite.id}: the rubric scorer needs a judge model (judge.model)")
-    rubric = Rubric.from_meta(suite.meta["judge"], suite.meta.get("language", ""))
+    setup = JudgeSetup.from_suite(suite)
     todo = [i for i, (metrics, _) in enumerate(answered) if metrics]
-    cases = [(items[i]["prompt"], answered[i][1]["output"], str(items[i]["answer"])) for i in todo]
-    graded = grade(judge, rubric, cases) if cases else []
+    dialogues = [[Turn(items[i]["prompt"], answered[i][1]["output"], str(items[i]["answer"]))] for i in todo]
     out = list(answered)
-    for i, (score, reply) in zip(todo, graded):
-        detail = {"output": answered[i][1]["output"], "judge": reply}
-        out[i] = _failed(GENERATION, "the judge gave no readable score", **detail) if score is None else (
-            {"rubric": score}, {**detail, "method": GENERATION})
+    for i, judged in zip(todo, multiturn.judge_dialogues(judge, setup, dialogues)):
+        detail = {"output": answered[i][1]["output"], "judge": judged.record()}
+        out[i] = _failed(GENERATION, judged.failed, **detail) if judged.failed else (
+            judged.metrics, {**detail, "method": GENERATION})
     return out
 
 
@@ -252,6 +256,12 @@ def _score_chunk(suite: Suite, items: list[dict], backend: Backend, k: int, mode
             mode = "letter"
     if mode == "letter":
         return mode, _letter_chunk(suite, items, backend, k)
+    if multiturn.is_multiturn(suite):  # conversations: answered and judged turn by turn
+        return mode, multiturn.conversation_chunk(suite, items, backend, judge)
+    if suite.meta.get("scorer") == "agent":  # tools and a scripted user, scored by the final database
+        from .agent import agent_chunk
+
+        return mode, agent_chunk(suite, items, backend)
     return mode, _generation_chunk(suite, items, backend, k, judge, sampling=sampling, sandbox=sandbox)
 
 
@@ -284,6 +294,7 @@ def evaluate(sessions: sessionmaker[Session], model: db.Model, suite: Suite, bac
     per item; a code suite's programs run in the sandbox, or, with `unsafe_code`, without one if none works."""
     if suite.meta.get("scorer") == "rubric" and judge is None:
         raise SuiteError(f"suite {suite.id}: the rubric scorer needs a judge model (judge.model)")
+    multiturn.check_suite(suite)
     sampling = sampling_for(suite.meta, samples)
     if not sampling.default and (suite.kind != "generate" or suite.meta.get("scorer") == "rubric"):
         raise SuiteError(f"suite {suite.id}: samples are drawn only for generation suites not graded by a judge")
@@ -375,3 +386,13 @@ def summarise(session: Session, run_id: int) -> dict:
 
 # The unit of work a distributed evaluation hands its replicas (dokja.cluster), under public names.
 score_chunk, scoring_mode, backend_usage = _score_chunk, _mode, _usage
+
+
+def score_answer(suite_id: str, meta: dict, item: dict, answer: str) -> Scored | None:
+    """An answer's metrics recomputed from the stored text alone, as `dokja verify` does from a bundle; None
+    for what needs more than the text: code (the sandbox), a judge's grade (the judge), a letter (the choices)."""
+    scorer = meta.get("scorer", "exact_match")
+    if scorer in ("code", "rubric", "letter", "agent") or meta.get("kind") != "generate":
+        return None
+    (metrics, detail), _ = _score_text(Suite(suite_id, meta, []), item, answer, scorer, None)
+    return metrics, detail

@@ -44,6 +44,15 @@ class Suite:
         return commitment_of(self.items)
 
 
+def budgeted(meta: dict[str, Any], max_new_tokens: int | None) -> dict[str, Any]:
+    """A suite's settings under the programme's answer budget: `generate.max_new_tokens` replaced, and the
+    budget kept as `budget`, which the run's configuration records (a run with another budget is another run)."""
+    if max_new_tokens is None:
+        return meta
+    return {**meta, "generate": {**meta.get("generate", {}), "max_new_tokens": max_new_tokens},
+            "budget": max_new_tokens}
+
+
 def commitment_of(items: Iterable[dict[str, Any]]) -> str:
     """SHA-256 over the items in order, each as canonical JSON and a newline: what a stage publishes for a suite."""
     digest = hashlib.sha256()
@@ -105,12 +114,27 @@ def _check(suite: Suite, path: Path) -> None:
         except SuiteError as exc:
             raise SuiteError(f"{path}: {exc}") from None
     check_code_and_samples(suite, path)
+    _check_dialogue(suite)
+
+
+def _check_dialogue(suite: Suite) -> None:
+    """Agent suites (tools, scripted users) and judged multi-turn suites are refused when read, not when run."""
+    from . import multiturn
+
+    if suite.meta.get("scorer") == "agent":
+        from .agent import check_suite as check_agent
+
+        check_agent(suite)
+    multiturn.check_suite(suite)
 
 
 def check_code_and_samples(suite: Suite, path: Path) -> None:
-    """A code suite's items carry tests and its limits are known ones; `samples` can be drawn."""
+    """A code suite's items carry tests and its limits are known ones; `samples` can be drawn; the few-shot
+    sampler is a known one."""
+    from .prompts import sampler_of
     from .sampling import SamplingError, sampling_of
 
+    sampler_of(suite.meta, str(path))
     try:
         sampling_of(suite.meta.get("samples"))
     except SamplingError as exc:

@@ -29,7 +29,7 @@ SCORERS = {"multiple_choice": ("loglikelihood", "letter"),
            "generate": ("exact_match", "numeric", "regex", "rubric", "math", "ifeval", "code")}
 METRICS = {"multiple_choice": ("acc", "acc_norm", "acc_bytes"),
            "generate": ("exact_match", "numeric", "rubric", "math", "prompt_strict", "prompt_loose", "inst_strict",
-                        "inst_loose", "pass@1")}
+                        "inst_loose", "pass@1", "win_rate", "consistent")}
 _RESERVED = ("data", "template", "choices", "target", "generator", "fewshot", "fields")
 _ITEM_KEYS = ("id", "prompt", "answer", "context", "choices")
 
@@ -285,7 +285,8 @@ def _meta(spec: dict, kind: str, path: Path, fields: _Fields, format: str) -> di
         if not isinstance(judge, dict) or not judge.get("model"):
             raise fields.error("judge", "missing: the rubric scorer needs judge.model and judge.rubric")
         try:
-            Rubric.from_meta(judge, spec.get("language", ""))
+            if judge.get("mode", "score") == "score":  # a pairwise judge compares, it has no rubric
+                Rubric.from_meta(judge, spec.get("language", ""))
         except (ValueError, TypeError) as exc:
             raise fields.error("judge", str(exc)) from None
     k = spec.get("num_fewshot", 0)

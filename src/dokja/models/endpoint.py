@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import os
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -163,6 +164,49 @@ def _completion_text(answer: dict[str, Any]) -> str:
     return Generated(text, _request_usage(answer))
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    """A call the model asked for, as the server sent it: `arguments` is its JSON text, read by the caller
+    (a malformed one is the model's fault, told back to it, not the request's)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class AssistantMessage:
+    """A chat answer that may call tools: its text (thinking first as one `<think>` block, as `generate` gives
+    it), its tool calls, and the request's token usage."""
+
+    content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: dict = field(default_factory=dict)
+
+
+def _assistant_message(answer: dict[str, Any]) -> AssistantMessage:
+    try:
+        message = answer["choices"][0]["message"]
+    except (KeyError, IndexError, TypeError):
+        raise _Malformed("no choices[0].message") from None
+    if not isinstance(message, dict):
+        raise _Malformed("choices[0].message is not an object")
+    thinking = message.get("reasoning_content") or message.get("reasoning")
+    text = message.get("content") if isinstance(message.get("content"), str) else ""
+    if isinstance(thinking, str) and thinking.strip():
+        text = f"<think>{thinking}</think>{text}"
+    listed = message.get("tool_calls")
+    calls = []
+    for n, call in enumerate(listed if isinstance(listed, list) else []):
+        call = call if isinstance(call, dict) else {}
+        function = call["function"] if isinstance(call.get("function"), dict) else {}
+        arguments = function.get("arguments", "")
+        if not isinstance(arguments, str):  # some servers send the arguments as an object
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        calls.append(ToolCall(str(call.get("id") or f"call_{n}"), str(function.get("name") or ""), arguments))
+    return AssistantMessage(text, tuple(calls), _request_usage(answer))
+
+
 def cut_answer_at_stop(text: str, stop: list[str]) -> str:
     """`cut_at_stop` on the answer alone: the thinking before it is kept whole, as one leading block."""
     from ..harness.reasoning import join_thinking, split_thinking
@@ -189,6 +233,8 @@ def _run(coro):
 
 class EndpointModel:
     """Generation through chat or completions; log-likelihood through completions with echo and logprobs."""
+
+    function_calling = True  # a chat endpoint is sent tools (`chat_tools`); False describes them in the text
 
     def __init__(self, url: str, *, name: str = "", chat: bool = False, api_key: str | None = None,
                  timeout: float = 60.0, retries: int = 4, concurrency: int = 8, backoff: float = 0.5,
@@ -311,6 +357,26 @@ class EndpointModel:
                     return out if isinstance(out, Failed) else cut_answer_at_stop(out, stop)
 
                 return await asyncio.gather(*(one(p, seed) for p, seed in zip(prompts, seeds)))
+
+        return self._settle(_run(run()))
+
+    def chat_tools(self, conversations: list[list[dict]], *, tools: list[dict], max_new_tokens: int,
+                   progress: Progress = None) -> list[AssistantMessage | Failed]:
+        """Each conversation answered greedily by chat completions with `tools` (OpenAI-shape) offered: the
+        reply's text and `tool_calls`, retried and cached as `generate` is."""
+
+        async def run() -> list:
+            async with self._client() as client:
+                gate = asyncio.Semaphore(self.concurrency)
+
+                async def one(messages: list[dict]):
+                    body = {"messages": messages, "tools": tools, "max_tokens": max_new_tokens, "temperature": 0}
+                    out = await self._post(client, gate, "/chat/completions", body, _assistant_message)
+                    if progress:
+                        progress(1)
+                    return out
+
+                return await asyncio.gather(*(one(m) for m in conversations))
 
         return self._settle(_run(run()))
 

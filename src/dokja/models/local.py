@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import torch
 
-from .base import Loglikelihood, Progress, Prompt, cut_at_stop, render_plain
+from .base import Generated, Loglikelihood, Progress, Prompt, cut_at_stop, render_plain
 from .errors import ModelError
+from . import single_token
 from .packing import batches, pack, plan
 
 TOKENS_PER_BATCH = {"cuda": 32768, "cpu": 2048}
@@ -43,12 +45,13 @@ class TransformersModel:
     """Scores continuations the way lm-evaluation-harness does: context tokens, then the continuation's.
 
     ``share_context=False`` scores one request per row, lm-eval's own layout; it is the reference the
-    packed layout is tested against.
+    packed layout is tested against. ``single_forward=False`` sends single-token choices through the packed
+    layout too: the reference the one-forward-per-context path (`single_token`) is tested against.
     """
 
     def __init__(self, path: str | Path, *, name: str = "", chat: bool = False, device: str | None = None,
                  dtype: torch.dtype | None = None, max_length: int | None = None,
-                 tokens_per_batch: int | None = None, share_context: bool = True):
+                 tokens_per_batch: int | None = None, share_context: bool = True, single_forward: bool = True):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.name = name or Path(path).name
@@ -68,6 +71,7 @@ class TransformersModel:
         self.max_length = max_length or window_of(self.model.config, self.tokenizer)
         self.tokens_per_batch = tokens_per_batch or TOKENS_PER_BATCH.get(self.device.split(":")[0], 2048)
         self.share_context = share_context
+        self.single_forward = single_forward
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id or 0
@@ -96,7 +100,8 @@ class TransformersModel:
 
     @torch.inference_mode()
     def loglikelihood(self, requests: list[tuple[str, str]], progress: Progress = None) -> list[Loglikelihood]:
-        """Choices that keep the same context share a row, rows are batched by length."""
+        """Contexts whose choices are all one token are fed once each (`single_token`); the other requests'
+        choices that keep the same context share a row (`packing`); rows are batched by length."""
         encoded = []
         for context, continuation in requests:
             ctx, cont = self.encode_pair(context, continuation)
@@ -104,17 +109,28 @@ class TransformersModel:
                 raise ModelError("empty continuation: nothing to score")
             encoded.append((ctx, cont))
         try:
-            rows = pack(encoded, self.max_length, self.share_context)
+            if self.share_context and self.single_forward:
+                parts = single_token.split(encoded, self.max_length)
+                contexts, rest = parts.rows, parts.rest
+            else:
+                contexts, rest = [], list(range(len(encoded)))
+            rows = pack([encoded[i] for i in rest], self.max_length, self.share_context)
         except ValueError as exc:
             raise ModelError(f"{self.name}: {exc}") from None
         sums = [0.0] * len(requests)
         greedy = [True] * len(requests)
-        for batch in batches(rows, self.tokens_per_batch):
-            for index, logprob, hit in self._score(batch):
+
+        def add(batch, scores):
+            for index, logprob, hit in scores:
                 sums[index] += logprob
                 greedy[index] &= hit
             if progress:
                 progress(sum(len(row.choices) for row in batch))
+
+        for batch in batches(contexts, self.tokens_per_batch):
+            add(batch, single_token.score_contexts(self.model, batch, self.pad_id, self.device))
+        for batch in batches(rows, self.tokens_per_batch):
+            add(batch, ((rest[i], logprob, hit) for i, logprob, hit in self._score(batch)))
         return [Loglikelihood(s, g, len(cont)) for s, g, (_, cont) in zip(sums, greedy, encoded)]
 
     def _score(self, batch):
@@ -170,6 +186,7 @@ class TransformersModel:
                     for p, seed in zip(prompts, seeds, strict=True)]
         outputs = []
         for start in range(0, len(prompts), batch_size):
+            began = time.monotonic()
             encoded = [self._prompt(p)[-(self.max_length - max_new_tokens):] for p in prompts[start:start + batch_size]]
             width = max(len(e) for e in encoded)
             ids = torch.full((len(encoded), width), self.pad_id, dtype=torch.long)
@@ -180,17 +197,27 @@ class TransformersModel:
             generated = self.model.generate(
                 input_ids=ids.to(self.device), attention_mask=mask.to(self.device), max_new_tokens=max_new_tokens,
                 do_sample=False, pad_token_id=self.pad_id, stop_strings=stop or None, tokenizer=self.tokenizer)
-            for row in generated[:, width:]:
+            share = (time.monotonic() - began) / len(encoded)  # a batch's time, shared by its prompts
+            for e, row in zip(encoded, generated[:, width:]):
                 text = self.tokenizer.decode(row, skip_special_tokens=True)
-                outputs.append(cut_at_stop(text, stop))
+                outputs.append(self._measured(cut_at_stop(text, stop), len(e), row, share))
             if progress:
                 progress(len(encoded))
         return outputs
+
+    def _measured(self, text: str, prompt_tokens: int, row: torch.Tensor, seconds: float) -> Generated:
+        """The answer with its token counts (the prompt as fed, the tokens generated before padding or end)
+        and its share of the time, as an endpoint reports them, so the report can sum what a point costs."""
+        done = row != self.pad_id
+        if self.tokenizer.eos_token_id is not None:
+            done &= row != self.tokenizer.eos_token_id
+        return Generated(text, {"prompt_tokens": prompt_tokens, "completion_tokens": int(done.sum())}, seconds)
 
     def _sample(self, prompt: Prompt, seed: int, temperature: float, max_new_tokens: int, stop: list[str],
                 progress: Progress) -> str:
         """One sample from the full distribution at `temperature` (no top-k or top-p), the RNG seeded for it
         alone and restored afterwards."""
+        began = time.monotonic()
         encoded = self._prompt(prompt)[-(self.max_length - max_new_tokens):]
         ids = torch.tensor([encoded], device=self.device)
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
@@ -202,4 +229,6 @@ class TransformersModel:
                 tokenizer=self.tokenizer)
         if progress:
             progress(1)
-        return cut_at_stop(self.tokenizer.decode(generated[0, len(encoded):], skip_special_tokens=True), stop)
+        row = generated[0, len(encoded):]
+        text = cut_at_stop(self.tokenizer.decode(row, skip_special_tokens=True), stop)
+        return self._measured(text, len(encoded), row, time.monotonic() - began)

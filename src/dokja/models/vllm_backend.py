@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Loglikelihood, Progress, cut_at_stop
+from .base import Loglikelihood, Progress, Prompt, cut_at_stop, render_plain
 from .errors import ModelError
 from .packing import window
 
@@ -67,17 +67,17 @@ class VLLMModel:
             progress(len(requests))
         return results
 
-    def generate(self, prompts: list[str], *, max_new_tokens: int, stop: list[str],
+    def generate(self, prompts: list[Prompt], *, max_new_tokens: int, stop: list[str],
                  progress: Progress = None) -> list[str]:
         from vllm import SamplingParams
 
         params = SamplingParams(max_tokens=max_new_tokens, temperature=0.0, stop=stop or None)
         if self.chat:
-            texts = [self.tokenizer.apply_chat_template([{"role": "user", "content": p}],
+            texts = [self.tokenizer.apply_chat_template(p if isinstance(p, list) else [{"role": "user", "content": p}],
                                                         add_generation_prompt=True, tokenize=False)
                      for p in prompts]
         else:
-            texts = prompts
+            texts = [p if isinstance(p, str) else render_plain(p) for p in prompts]
         outputs = self.llm.generate(texts, params, use_tqdm=False)
         if progress:
             progress(len(prompts))

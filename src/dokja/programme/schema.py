@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -151,6 +151,15 @@ class Suites(Strict):
     limit: int | None = Field(None, ge=1, description="run only the first N items of each suite; none: all")
     num_fewshot: dict[str, int] = Field({}, description="few-shot examples per suite id, overriding the "
                                         "suite's own setting")
+    limits: dict[str, Annotated[int, Field(ge=1)]] = Field({}, description="items to run per suite id, "
+                                                           "overriding `limit` for that suite")
+    max_new_tokens: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        {}, description="answer token budget per suite id (thinking included), overriding the suite's own "
+                        "`generate.max_new_tokens`; part of the run's settings")
+
+    def limit_of(self, suite: str) -> int | None:
+        """How many items of `suite` a stage runs."""
+        return self.limits.get(suite, self.limit)
 
     def component_of(self, suite: str) -> str:
         for component in COMPONENTS:
@@ -161,6 +170,14 @@ class Suites(Strict):
     @property
     def all(self) -> list[str]:
         return list(dict.fromkeys(self.ministry + self.global_common + self.global_individual))
+
+    @model_validator(mode="after")
+    def overrides_name_stage_suites(self) -> "Suites":
+        for name in ("limits", "max_new_tokens"):
+            unknown = sorted(set(getattr(self, name)) - set(self.all))
+            if unknown:
+                raise ValueError(f"{name} names {', '.join(unknown)}, not among the stage's suites")
+        return self
 
 
 class Member(Strict):

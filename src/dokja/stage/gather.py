@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..harness.runner import run_settings
+from ..harness.suite import budgeted
 from ..programme import Programme
 from ..store import schema as db
 from .inputs import Finding, StageError, read_findings, read_points
@@ -31,7 +32,9 @@ class OfficeFiles:
 def latest_run(session: Session, model: db.Model, suite: db.Suite, spec: Programme) -> RunUsed | None:
     """The newest finished run of a model on a suite made with the programme's run settings (item limit,
     few-shot, suite commitment): a quick run with other settings never stands in for the stage's."""
-    _, config_hash = run_settings(suite.sha256, suite.meta, spec.suites.limit, spec.suites.num_fewshot.get(suite.key))
+    meta = budgeted(suite.meta, spec.suites.max_new_tokens.get(suite.key))
+    _, config_hash = run_settings(suite.sha256, meta, spec.suites.limit_of(suite.key),
+                                  spec.suites.num_fewshot.get(suite.key))
     run = session.scalars(select(db.Run).where(db.Run.model_id == model.id, db.Run.suite_id == suite.id,
                                                db.Run.config_hash == config_hash, db.Run.status == "finished")
                           .order_by(db.Run.id.desc())).first()
@@ -92,7 +95,7 @@ def _team(session, sub: db.Submission, spec: Programme, suites, points, ref_hash
         if run is None:
             k = spec.suites.num_fewshot.get(key, suite.meta.get("num_fewshot", 0))
             raise StageError(f"team {team.key!r} (model {model.name}): no finished run of {key} with the stage's "
-                             f"settings (limit {spec.suites.limit or 'none'}, {k}-shot); run `dokja eval`")
+                             f"settings (limit {spec.suites.limit_of(key) or 'none'}, {k}-shot); run `dokja eval`")
         runs[key] = run
     expert, user, findings = points
     if expert is not None and team.key not in expert:
