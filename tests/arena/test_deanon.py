@@ -72,3 +72,11 @@ def test_too_few_answers_are_refused_in_one_line():
         deanon_check([Authored("a", "x"), Authored("a", "y")])
     with pytest.raises(ValueError, match="at least 2 answers per model"):
         deanon_check([Authored("a", "x"), Authored("a", "y"), Authored("b", "z")])
+
+
+def test_the_warning_line_is_reachable_for_any_number_of_models():
+    from dokja.arena.deanon import warning_line
+
+    assert warning_line(1 / 2) == 0.75  # two models: twice chance would be certainty, so halfway to it
+    assert warning_line(1 / 3) == pytest.approx(2 / 3)
+    assert warning_line(1 / 4) == warning_line(1 / 10) == 0.5  # more than half, at least

@@ -4,8 +4,9 @@ A campaign for one model needs to recognise its answers. This check trains a sma
 stored answers (multinomial logistic regression on hashed character n-grams, numpy and scipy; naive Bayes
 was tried first and drowned a signature phrase in the noise of everything else an answer says) and measures, by
 stratified k-fold cross-validation, how often it names the model that wrote a held-out answer. Chance is
-1 / the number of models; an accuracy more than twice chance and above one half (and surely above
-chance) is a warning: the answers give their model away, and votes can be aimed. The n-grams that most
+1 / the number of models; an accuracy above the warning line (`warning_line`: more than half, and more than
+twice chance, or halfway from chance to certain where twice chance is out of reach; and surely above chance)
+is a warning: the answers give their model away, and votes can be aimed. The n-grams that most
 set each model apart are reported with it, so a team can be told what its tell is.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from .errors import ArenaError
 
-__all__ = ["Authored", "Deanon", "deanon_check", "ngram_buckets"]
+__all__ = ["Authored", "Deanon", "deanon_check", "ngram_buckets", "warning_line"]
 
 _BITS = 18
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -38,7 +39,7 @@ class Authored:
 class Deanon:
     """How well answers give their model away. ``per_model`` is each model's recall (share of its answers
     named correctly); ``tells`` the most telling n-grams of each model recognised
-    more than twice as often as chance (and more than half the time); ``pvalue`` the binomial chance of an
+    above the warning line; ``pvalue`` the binomial chance of an
     accuracy this high were the classifier guessing."""
 
     accuracy: float
@@ -49,6 +50,11 @@ class Deanon:
     per_model: dict[str, float]
     tells: dict[str, list[str]]
     warning: str | None
+
+    @property
+    def line(self) -> float:
+        """The accuracy a warning needs (see `warning_line`)."""
+        return warning_line(self.chance)
 
 
 def _codes(text: str) -> np.ndarray:
@@ -120,6 +126,12 @@ def _fit(x, labels: np.ndarray, n_models: int, l2: float) -> tuple[np.ndarray, n
     return found.x[:-n_models].reshape(d, n_models), found.x[-n_models:]
 
 
+def warning_line(chance: float) -> float:
+    """The accuracy above which answers give their model away: more than half, and twice chance, or halfway
+    from chance to certain where twice chance cannot be reached (two models: 75%)."""
+    return max(min(2 * chance, (1 + chance) / 2), 0.5)
+
+
 def deanon_check(answers: Sequence[Authored], *, folds: int = 5, seed: int = 0, l2: float = 1e-2,
                  per_model: int | None = 1000, tells: int = 5) -> Deanon:
     """Cross-validated accuracy of naming each answer's model, against chance, with a warning when high.
@@ -152,9 +164,9 @@ def deanon_check(answers: Sequence[Authored], *, folds: int = 5, seed: int = 0, 
     columns = np.unique(np.concatenate(grams))
     weights, _ = _fit(_matrix(grams, columns), labels, len(models), l2)
     found = {m: _tells(weights, columns, c, [a.text for a in answers if a.model == m], tells)
-             for c, m in enumerate(models) if recall[m] > max(2 * chance, 0.5)}
+             for c, m in enumerate(models) if recall[m] > warning_line(chance)}
     warning = None
-    if accuracy > max(2 * chance, 0.5) and pvalue < 0.01:
+    if accuracy > warning_line(chance) and pvalue < 0.01:
         warning = (f"answers give their model away: {accuracy:.0%} named correctly against {chance:.0%} by chance "
                    f"({labels.size} answers, {k}-fold); votes can be aimed at a model")
     return Deanon(accuracy, chance, int(labels.size), k, pvalue, recall, found, warning)

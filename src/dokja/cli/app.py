@@ -409,6 +409,7 @@ def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(h
     from ..registry import latest_decision, stage_row
     from ..report import write_stage_report
     from ..report.cost import cost_view
+    from ..report.identity import identity_view
     from ..report.office import office_view
 
     with open_store(db_url, create=False).begin() as session:
@@ -420,7 +421,9 @@ def report(stage: StageOpt = None, out: Annotated[Optional[Path], typer.Option(h
         data = decision.data
         office = office_view(session, srow.key, dt.datetime.now(dt.UTC))
         cost = cost_view(session, decision)
-    path = write_stage_report(data, out_path(out or Path(f"report-{srow.key}.html")), office=office, cost=cost)
+        identity = identity_view(session, srow.key)
+    path = write_stage_report(data, out_path(out or Path(f"report-{srow.key}.html")), office=office, cost=cost,
+                              identity=identity)
     console.print(f"[green]✓[/] report written to {path}")
 
 

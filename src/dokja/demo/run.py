@@ -15,6 +15,7 @@ from ..programme import Programme, load_programme
 from ..registry import import_programme, programme_row, stage_row
 from ..report import write_stage_report
 from ..report.cost import cost_view
+from ..report.identity import identity_view
 from ..stage import OfficeFiles, decide_stage
 from ..store import open_store
 from ..store import schema as db
@@ -112,8 +113,10 @@ def run_demo(workdir: Path, *, cache: Path, fresh: bool = False, console: Consol
     public = office_key(workdir / "office.key")
     with sessions.begin() as session:
         cost = cost_view(session, session.get(db.Decision, number))
+        identity = identity_view(session, decision.stage.id)
     report = write_stage_report({**decision.model_dump(mode="json"), "signing_key": public},
-                                workdir / f"report-{decision.stage.id}.html", office=office, cost=cost)
+                                workdir / f"report-{decision.stage.id}.html", office=office, cost=cost,
+                                identity=identity)
     console.print(f"8/8 report written to [bold]{report}[/]")
     bundle = bundle_and_verify(sessions, number, workdir / f"bundle-{decision.stage.id}.zip", public, console)
     console.print(f"  bundle [bold]{bundle}[/] written and verified; the demo took {time.monotonic() - started:.0f} s")

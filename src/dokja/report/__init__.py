@@ -39,6 +39,7 @@ _OUTCOME = {"advance": ("Advance", "진출"), "eliminated": ("Eliminated", "탈�
 _COMPONENT_ORDER = {key: i for i, (key, *_rest) in enumerate(COMPONENTS)}
 
 if TYPE_CHECKING:
+    from ..arena.deanon import Deanon
     from .cost import TeamCost
     from .office import OfficeView
 
@@ -292,15 +293,17 @@ def _panel_view(panel: Any, teams: list[dict]) -> dict[str, Any] | None:
 
 
 def render_stage_report(data: Mapping[str, Any], office: "OfficeView | None" = None,
-                        cost: "tuple[TeamCost, ...] | None" = None) -> str:
+                        cost: "tuple[TeamCost, ...] | None" = None, identity: "Deanon | None" = None) -> str:
     """Render one stage's decision dict as a complete, self-contained HTML document; `office` adds what the
-    office did after the decision (grievances, repechage, resources), `cost` what the evaluation cost."""
+    office did after the decision (grievances, repechage, resources), `cost` what the evaluation cost,
+    `identity` how well the arena's answers give their model away."""
     from .cost import cost_context
     from .office import office_context
 
     view = _view(data)
     view["office"] = office_context(office)
     view["cost"] = cost_context(cost)
+    view["identity"] = identity
     view["provenance"] = _provenance_view(data.get("provenance"))
     view["arena"] = data.get("arena") if isinstance(data.get("arena"), Mapping) else None
     view["panel"] = _panel_view(data.get("panel"), view["teams"])
@@ -325,9 +328,10 @@ def render_stage_report(data: Mapping[str, Any], office: "OfficeView | None" = N
 
 
 def write_stage_report(data: Mapping[str, Any], path: str | os.PathLike[str],
-                       office: "OfficeView | None" = None, cost: "tuple[TeamCost, ...] | None" = None) -> Path:
+                       office: "OfficeView | None" = None, cost: "tuple[TeamCost, ...] | None" = None,
+                       identity: "Deanon | None" = None) -> Path:
     """Render and write the report as UTF-8, creating parent folders; returns the path."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_stage_report(data, office, cost), encoding="utf-8")
+    out.write_text(render_stage_report(data, office, cost, identity), encoding="utf-8")
     return out
