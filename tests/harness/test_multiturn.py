@@ -192,3 +192,16 @@ def test_the_bundled_korean_sample_is_judged_in_either_mode():
                                                  "judge": {**suite.meta["judge"], "mode": "pairwise"}}))
     assert {it["category"] for it in suite.items} == {"추론", "수학", "글쓰기", "코딩", "이해", "문법"}
     assert all(len(turns_of(it)[0]) == 2 and all(turns_of(it)[1]) for it in suite.items)
+
+
+def test_suite_show_prints_every_turn_with_its_reference():
+    from typer.testing import CliRunner
+
+    from dokja.cli import app
+
+    result = CliRunner().invoke(app, ["suite", "show", "ko_multiturn_sample", "--items", "1"])
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())  # the console wraps long lines
+    first = load_suite("ko_multiturn_sample").items[0]
+    assert " ".join(f"turn 2: {first['followups'][0]}".split()) in shown
+    assert " ".join(f"→ {first['followup_answers'][0]}".split()) in shown

@@ -43,6 +43,7 @@ def suite_show(suite: Annotated[str, typer.Argument(help="suite id, directory, o
                = None) -> None:
     """What a suite asks: its definition and the exact text of its first items, few-shot examples included."""
     from ..harness import prompts
+    from ..harness.multiturn import turns_of
 
     s = load_suite(suite)
     k = s.meta.get("num_fewshot", 0) if num_fewshot is None else num_fewshot
@@ -64,3 +65,7 @@ def suite_show(suite: Annotated[str, typer.Argument(help="suite id, directory, o
         else:
             console.print(prompts.generation_prompt(s, item, k), highlight=False, markup=False)
             console.print(f"→ {item['answer']}", highlight=False, markup=False)
+            questions, references = turns_of(item)
+            for n, (question, reference) in enumerate(zip(questions[1:], references[1:]), 2):
+                console.print(f"turn {n}: {question}", highlight=False, markup=False)
+                console.print(f"→ {reference}" if reference else "→ (no reference)", highlight=False, markup=False)
