@@ -141,17 +141,20 @@ def continuation_logprob(answer: dict[str, Any], context: str, full: str) -> Log
     return Loglikelihood(total, greedy, n)
 
 
+def _thinking_first(message: dict[str, Any], text: str) -> str:
+    """The answer's text with the server's separate thinking (`reasoning_content`, or `reasoning`) put in front
+    as one `<think>` block, so thinking reaches the record the same way whichever way a server sends it."""
+    thinking = message.get("reasoning_content") or message.get("reasoning")
+    return f"<think>{thinking}</think>{text}" if isinstance(thinking, str) and thinking.strip() else text
+
+
 def _chat_text(answer: dict[str, Any]) -> Generated:
     try:
         message = answer["choices"][0]["message"]
         text = message["content"]
     except (KeyError, IndexError, TypeError):
         raise _Malformed("no choices[0].message.content") from None
-    thinking = (message.get("reasoning_content") or message.get("reasoning")) if isinstance(message, dict) else None
-    text = text or ""
-    if isinstance(thinking, str) and thinking.strip():
-        text = f"<think>{thinking}</think>{text}"
-    return Generated(text, _request_usage(answer))
+    return Generated(_thinking_first(message, text or ""), _request_usage(answer))
 
 
 def _completion_text(answer: dict[str, Any]) -> str:
@@ -191,10 +194,7 @@ def _assistant_message(answer: dict[str, Any]) -> AssistantMessage:
         raise _Malformed("no choices[0].message") from None
     if not isinstance(message, dict):
         raise _Malformed("choices[0].message is not an object")
-    thinking = message.get("reasoning_content") or message.get("reasoning")
-    text = message.get("content") if isinstance(message.get("content"), str) else ""
-    if isinstance(thinking, str) and thinking.strip():
-        text = f"<think>{thinking}</think>{text}"
+    text = _thinking_first(message, message.get("content") if isinstance(message.get("content"), str) else "")
     listed = message.get("tool_calls")
     calls = []
     for n, call in enumerate(listed if isinstance(listed, list) else []):
@@ -338,45 +338,40 @@ class EndpointModel:
         if len(seeds) != len(prompts):
             raise ValueError(f"{len(seeds)} seeds for {len(prompts)} prompts")
 
-        async def run() -> list:
-            async with self._client() as client:
-                gate = asyncio.Semaphore(self.concurrency)
+        def request(prompt: Prompt, seed: int | None) -> tuple[str, dict, Callable]:
+            sampling = {"temperature": temperature, **({"seed": seed} if seed is not None else {})}
+            if self.chat or (isinstance(prompt, list) and not self.completions):
+                messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+                return "/chat/completions", {"messages": messages, "max_tokens": max_new_tokens, **sampling}, _chat_text
+            text = render_plain(prompt) if isinstance(prompt, list) else prompt
+            body = {"prompt": text, "max_tokens": max_new_tokens, **sampling, "stop": stop[:4] or None}
+            return "/completions", body, _completion_text
 
-                async def one(prompt: Prompt, seed: int | None):
-                    sampling = {"temperature": temperature, **({"seed": seed} if seed is not None else {})}
-                    if self.chat or (isinstance(prompt, list) and not self.completions):
-                        messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
-                        body = {"messages": messages, "max_tokens": max_new_tokens, **sampling}
-                        out = await self._post(client, gate, "/chat/completions", body, _chat_text)
-                    else:
-                        text = render_plain(prompt) if isinstance(prompt, list) else prompt
-                        body = {"prompt": text, "max_tokens": max_new_tokens, **sampling, "stop": stop[:4] or None}
-                        out = await self._post(client, gate, "/completions", body, _completion_text)
-                    if progress:
-                        progress(1)
-                    return out if isinstance(out, Failed) else cut_answer_at_stop(out, stop)
-
-                return await asyncio.gather(*(one(p, seed) for p, seed in zip(prompts, seeds)))
-
-        return self._settle(_run(run()))
+        answers = self._post_each([request(p, seed) for p, seed in zip(prompts, seeds)], progress)
+        return [a if isinstance(a, Failed) else cut_answer_at_stop(a, stop) for a in answers]
 
     def chat_tools(self, conversations: list[list[dict]], *, tools: list[dict], max_new_tokens: int,
                    progress: Progress = None) -> list[AssistantMessage | Failed]:
         """Each conversation answered greedily by chat completions with `tools` (OpenAI-shape) offered: the
         reply's text and `tool_calls`, retried and cached as `generate` is."""
+        return self._post_each([("/chat/completions", {"messages": messages, "tools": tools,
+                                                        "max_tokens": max_new_tokens, "temperature": 0},
+                                 _assistant_message) for messages in conversations], progress)
+
+    def _post_each(self, requests: list[tuple[str, dict, Callable]], progress: Progress) -> list:
+        """(path, body, reader) requests sent at most `concurrency` at a time, each answer read by its reader."""
 
         async def run() -> list:
             async with self._client() as client:
                 gate = asyncio.Semaphore(self.concurrency)
 
-                async def one(messages: list[dict]):
-                    body = {"messages": messages, "tools": tools, "max_tokens": max_new_tokens, "temperature": 0}
-                    out = await self._post(client, gate, "/chat/completions", body, _assistant_message)
+                async def one(path: str, body: dict, read: Callable):
+                    out = await self._post(client, gate, path, body, read)
                     if progress:
                         progress(1)
                     return out
 
-                return await asyncio.gather(*(one(m) for m in conversations))
+                return await asyncio.gather(*(one(*r) for r in requests))
 
         return self._settle(_run(run()))
 
