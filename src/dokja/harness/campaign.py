@@ -15,7 +15,7 @@ from ..programme import Programme
 from ..registry import verify_checkpoint
 from ..store import schema as db
 from .runner import evaluate
-from .suite import Suite, budgeted, load_suite
+from .suite import Suite, load_suite, stage_settings
 
 
 def stage_models(session: Session, programme: db.Programme, stage: db.Stage) -> list[db.Model]:
@@ -45,12 +45,18 @@ class Work:
         return min(self.limit, len(self.suite.items)) if self.limit else len(self.suite.items)
 
 
+def _stage_suite(key: str, spec: Programme) -> tuple[Suite, int | None, int | None]:
+    """The suite as the stage runs it (its answer budget applied), its item limit and its few-shot count."""
+    suite = load_suite(key)
+    meta, limit, k = stage_settings(suite.meta, suite.id, spec.suites)
+    return replace(suite, meta=meta), limit, k
+
+
 def stage_work(models: list[db.Model], suite_keys: list[str], spec: Programme,
                only_model: str | None = None) -> list[Work]:
-    suites = [replace(s, meta=budgeted(s.meta, spec.suites.max_new_tokens.get(s.id)))
-              for s in map(load_suite, suite_keys)]
-    return [Work(model, suite, spec.suites.limit_of(suite.id), spec.suites.num_fewshot.get(suite.id))
-            for model in models if not only_model or model.name == only_model for suite in suites]
+    settings = [_stage_suite(key, spec) for key in suite_keys]
+    return [Work(model, suite, limit, k) for model in models
+            if not only_model or model.name == only_model for suite, limit, k in settings]
 
 
 def outcome_row(model: str, suite: str, computed: int, resumed: int, summary: dict) -> dict:

@@ -53,6 +53,14 @@ def budgeted(meta: dict[str, Any], max_new_tokens: int | None) -> dict[str, Any]
             "budget": max_new_tokens}
 
 
+def stage_settings(meta: dict[str, Any], suite_id: str, suites: Any) -> tuple[dict[str, Any], int | None, int | None]:
+    """A suite under a programme's `[suites]` (`programme.Suites`): its settings with the answer budget, its
+    item limit and its few-shot count. The evaluation runs with these and the decision looks the run up by them,
+    so both take them from here."""
+    return (budgeted(meta, suites.max_new_tokens.get(suite_id)), suites.limit_of(suite_id),
+            suites.num_fewshot.get(suite_id))
+
+
 def commitment_of(items: Iterable[dict[str, Any]]) -> str:
     """SHA-256 over the items in order, each as canonical JSON and a newline: what a stage publishes for a suite."""
     digest = hashlib.sha256()

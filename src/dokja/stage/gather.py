@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..harness.runner import run_settings
-from ..harness.suite import budgeted
+from ..harness.suite import stage_settings
 from ..programme import Programme
 from ..store import schema as db
 from .inputs import Finding, StageError, read_findings, read_points
@@ -32,9 +32,7 @@ class OfficeFiles:
 def latest_run(session: Session, model: db.Model, suite: db.Suite, spec: Programme) -> RunUsed | None:
     """The newest finished run of a model on a suite made with the programme's run settings (item limit,
     few-shot, suite commitment): a quick run with other settings never stands in for the stage's."""
-    meta = budgeted(suite.meta, spec.suites.max_new_tokens.get(suite.key))
-    _, config_hash = run_settings(suite.sha256, meta, spec.suites.limit_of(suite.key),
-                                  spec.suites.num_fewshot.get(suite.key))
+    _, config_hash = run_settings(suite.sha256, *stage_settings(suite.meta, suite.key, spec.suites))
     run = session.scalars(select(db.Run).where(db.Run.model_id == model.id, db.Run.suite_id == suite.id,
                                                db.Run.config_hash == config_hash, db.Run.status == "finished")
                           .order_by(db.Run.id.desc())).first()
